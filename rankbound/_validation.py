@@ -1,0 +1,187 @@
+"""The one place where inputs are checked.
+
+Every public function of :mod:`rankbound` validates its arguments through the helpers here, so
+that bad input always fails the same way: a ``TypeError`` (wrong kind of object) or a
+``ValueError`` (right kind, wrong value) whose message names the public function, the argument,
+what was expected and what was got, e.g. ``ndcg: 'labels' must be >= 0; got min=-1.0``.
+
+Nothing is silently coerced: booleans are not numbers, strings are not numbers, a float ``k`` is
+not an int, ragged lists are not arrays, and integer scores beyond 2**53 (which would collide once
+converted to float64) are refused.
+"""
+
+from __future__ import annotations
+
+import numbers
+import operator
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "Lists",
+    "check_lists",
+    "check_scores",
+    "check_k",
+    "check_option",
+    "check_positive_float",
+]
+
+_EXACT_INT_LIMIT = 2**53
+
+
+def _shape_str(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _as_real_array(func: str, name: str, value) -> np.ndarray:
+    """Turn ``value`` into a float64 ndarray without any lossy or surprising conversion."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{func}: {name!r} must be a real numeric array; got {type(value).__name__}")
+    try:
+        arr = np.asarray(value)
+    except ValueError as exc:  # ragged nested sequences
+        raise ValueError(
+            f"{func}: {name!r} must be a rectangular array (a list, or rows of equal length); "
+            f"got a ragged sequence ({exc})"
+        ) from None
+    kind = arr.dtype.kind
+    if kind == "b":
+        raise TypeError(
+            f"{func}: {name!r} must be a real numeric array; got dtype bool "
+            f"(convert explicitly, e.g. {name}.astype(float))"
+        )
+    if kind not in "iuf":
+        raise TypeError(f"{func}: {name!r} must be a real numeric array; got dtype {arr.dtype}")
+    if kind in "iu" and arr.size and np.abs(arr.astype(np.float64)).max() > _EXACT_INT_LIMIT:
+        raise ValueError(
+            f"{func}: {name!r} integer values must be at most 2**53 in magnitude to be exact "
+            f"in float64; got max |value|={np.abs(arr.astype(np.float64)).max():.6g}"
+        )
+    if arr.ndim not in (1, 2):
+        raise ValueError(
+            f"{func}: {name!r} must be 1-D (one list) or 2-D (a batch of lists, one per row); "
+            f"got {arr.ndim}-D array of shape {_shape_str(arr.shape)}"
+        )
+    if arr.shape[-1] == 0 or (arr.ndim == 2 and arr.shape[0] == 0):
+        raise ValueError(f"{func}: {name!r} must not be empty; got shape {_shape_str(arr.shape)}")
+    return np.asarray(arr, dtype=np.float64)
+
+
+def _check_finite(func: str, name: str, arr: np.ndarray) -> None:
+    finite = np.isfinite(arr)
+    if not finite.all():
+        bad = arr[~finite]
+        raise ValueError(
+            f"{func}: {name!r} must be finite; got {bad.size} non-finite value(s), "
+            f"first {bad[0]!r}"
+        )
+
+
+def check_scores(func: str, scores, *, name: str = "scores") -> np.ndarray:
+    """A finite real 1-D or 2-D array of scores, as float64 (a new array, never a view)."""
+    arr = _as_real_array(func, name, scores)
+    _check_finite(func, name, arr)
+    return np.array(arr, dtype=np.float64, copy=True)
+
+
+def _check_mask(func: str, mask, shape: tuple[int, ...]) -> np.ndarray:
+    if isinstance(mask, (str, bytes)):
+        raise TypeError(f"{func}: 'mask' must be a boolean array; got {type(mask).__name__}")
+    try:
+        m = np.asarray(mask)
+    except ValueError:
+        raise ValueError(f"{func}: 'mask' must be a rectangular boolean array; got a ragged sequence") from None
+    if m.dtype.kind != "b":
+        raise TypeError(f"{func}: 'mask' must be a boolean array (True = real item); got dtype {m.dtype}")
+    if m.shape != shape:
+        raise ValueError(
+            f"{func}: 'mask' must have the shape of 'scores' {_shape_str(shape)}; "
+            f"got {_shape_str(m.shape)}"
+        )
+    m2 = np.atleast_2d(m)
+    empty = ~m2.any(axis=1)
+    if empty.any():
+        rows = np.flatnonzero(empty)
+        where = "the list" if m.ndim == 1 else f"row(s) {rows[:5].tolist()}" + ("..." if rows.size > 5 else "")
+        raise ValueError(f"{func}: 'mask' must keep at least one item per list; it hides every item of {where}")
+    return np.array(m2, dtype=bool, copy=True)
+
+
+@dataclass(frozen=True)
+class Lists:
+    """Validated input: always 2-D (one row per list), with the original dimensionality."""
+
+    labels: np.ndarray  # (B, n) float64, masked entries set to 0
+    scores: np.ndarray  # (B, n) float64, masked entries left as given (callers must use mask)
+    mask: np.ndarray  # (B, n) bool, True = real item
+    one_list: bool  # the caller passed 1-D arrays and expects a float back
+    masked: bool  # a mask was given (some entries may be False)
+
+    def unwrap(self, values: np.ndarray):
+        """Return a Python float for 1-D input, else the per-row array."""
+        values = np.asarray(values, dtype=np.float64)
+        return float(values[0]) if self.one_list else values
+
+
+def check_lists(func: str, labels, scores, mask=None) -> Lists:
+    """Validate a (labels, scores[, mask]) triple and return it as 2-D float64 copies.
+
+    Labels must be finite and >= 0; scores finite; shapes equal; mask boolean of the same shape
+    keeping at least one item per list.
+    """
+    y = _as_real_array(func, "labels", labels)
+    s = _as_real_array(func, "scores", scores)
+    if y.shape != s.shape:
+        raise ValueError(
+            f"{func}: 'labels' and 'scores' must have the same shape; "
+            f"got {_shape_str(y.shape)} and {_shape_str(s.shape)}"
+        )
+    _check_finite(func, "labels", y)
+    _check_finite(func, "scores", s)
+    if y.min() < 0:
+        raise ValueError(f"{func}: 'labels' must be >= 0; got min={float(y.min())!r}")
+    one = y.ndim == 1
+    y2 = np.array(np.atleast_2d(y), dtype=np.float64, copy=True)
+    s2 = np.array(np.atleast_2d(s), dtype=np.float64, copy=True)
+    if mask is None:
+        m2 = np.ones(y2.shape, dtype=bool)
+    else:
+        m2 = _check_mask(func, mask, y.shape)
+        y2[~m2] = 0.0
+    return Lists(labels=y2, scores=s2, mask=m2, one_list=one, masked=mask is not None)
+
+
+def check_k(func: str, k, *, allow_none: bool = True) -> int | None:
+    """``k`` is None (whole list, when allowed) or a positive int; bools and floats are refused."""
+    if k is None:
+        if allow_none:
+            return None
+        raise TypeError(f"{func}: 'k' must be a positive int; got None")
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral):
+        raise TypeError(
+            f"{func}: 'k' must be a positive int{' or None' if allow_none else ''}; "
+            f"got {type(k).__name__} {k!r}"
+        )
+    k = operator.index(k)
+    if k < 1:
+        raise ValueError(f"{func}: 'k' must be a positive int; got {k}")
+    return k
+
+
+def check_option(func: str, name: str, value, allowed: tuple[str, ...]) -> str:
+    """``value`` must be one of the ``allowed`` strings."""
+    if not isinstance(value, str) or value not in allowed:
+        choices = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{func}: {name!r} must be one of {choices}; got {value!r}")
+    return value
+
+
+def check_positive_float(func: str, name: str, value) -> float:
+    """A finite real number > 0 (bools refused)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{func}: {name!r} must be a positive finite real number; got {type(value).__name__} {value!r}")
+    v = float(value)
+    if not np.isfinite(v) or v <= 0:
+        raise ValueError(f"{func}: {name!r} must be a positive finite real number; got {v!r}")
+    return v
