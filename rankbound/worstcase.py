@@ -1,0 +1,284 @@
+r"""How small can the loss be for a given ranking? Exact infima and exhaustive worst cases.
+
+A ranking (an order of the items, best first) is realised by every score vector that is
+non-increasing along it; ties are allowed, since a tied block can be ordered either way. Over all
+such scores, the ListNet loss :math:`\ell = -\sum_i t_i \log p_i` has an infimum with a closed form:
+the softmax :math:`p` ranges over the probability vectors that are non-increasing along the order,
+and the minimiser is the *antitonic regression* of the target :math:`t` along the order (the
+non-increasing sequence closest to :math:`t` in least squares), computed by pooling adjacent
+violators (Robertson, Wright & Dykstra, 1988). So
+
+.. math:: \inf_{s \text{ realising } \pi} \ell(t, s) = -\sum_i t_{\pi(i)} \log q_i,
+          \qquad q = \operatorname{antitonic}(t_{\pi(1)}, \dots, t_{\pi(n)}).
+
+The chapter *Ties and cutoffs* proves it; the tests check it against direct numerical minimisation.
+
+With the infimum in hand, the question "can ``-log metric`` exceed the loss for this order?" is a
+finite computation for each label sequence: :func:`exhaustive_gap` enumerates every sequence of
+labels in rank order (which covers every label vector with every order), and
+:func:`adversarial_gap` searches larger ones.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from rankbound._validation import check_k, check_lists, check_option
+from rankbound.losses import TARGETS, _target_2d
+from rankbound.metrics import average_precision, ndcg, reciprocal_rank
+
+__all__ = [
+    "antitonic_regression",
+    "infimum_loss",
+    "minimizing_scores",
+    "GapResult",
+    "WORSTCASE_METRICS",
+    "sequence_gap",
+    "exhaustive_gap",
+    "adversarial_gap",
+]
+
+WORSTCASE_METRICS = ("rr", "ap", "ndcg", "ndcg_exp")
+
+
+def antitonic_regression(values) -> np.ndarray:
+    r"""Least-squares non-increasing fit of each row of ``values`` (pool adjacent violators).
+
+    Uses the min–max formula :math:`q_i = \min_{j \le i} \max_{k \ge i} \bar v_{j..k}`, vectorised
+    over rows (cost :math:`O(n^2)` per row, meant for lists of up to a few hundred items).
+    Row sums are preserved.
+
+    Examples
+    --------
+    >>> antitonic_regression([0.0, 1.0, 0.0]).tolist()
+    [0.5, 0.5, 0.0]
+    """
+    v = np.asarray(values, dtype=np.float64)
+    one = v.ndim == 1
+    v2 = np.atleast_2d(v)
+    nrow, n = v2.shape
+    c = np.zeros((nrow, n + 1))
+    np.cumsum(v2, axis=1, out=c[:, 1:])
+    j = np.arange(n)[:, None]
+    k = np.arange(n)[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        avg = (c[:, None, 1:] - c[:, :n, None]) / (k - j + 1)  # avg[r, j, k] = mean v[j..k]
+    avg = np.where(k >= j, avg, -np.inf)
+    # M[r, j, i] = max_{k >= i} avg[r, j, k]: reversed cumulative max along k.
+    m = np.maximum.accumulate(avg[:, :, ::-1], axis=2)[:, :, ::-1]
+    m = np.where(k >= j, m, np.inf)  # only j <= i takes part
+    q = m.min(axis=1)
+    return q[0] if one else q
+
+
+def _ordered(func, labels, order, mask):
+    lists = check_lists(func, labels, labels, mask)
+    y = lists.labels
+    msk = lists.mask
+    if order is not None:
+        idx = np.asarray(order)
+        if idx.dtype.kind not in "iu" or idx.shape != np.shape(labels):
+            raise ValueError(
+                f"{func}: 'order' must be an integer index array of the shape of 'labels' "
+                f"{np.shape(labels)}; got dtype {idx.dtype} and shape {idx.shape}"
+            )
+        idx2 = np.atleast_2d(idx)
+        if not (np.sort(idx2, axis=1) == np.arange(y.shape[1])).all():
+            raise ValueError(f"{func}: 'order' must be a permutation of 0..n-1 in every row")
+        y = np.take_along_axis(y, idx2, axis=1)
+        msk = np.take_along_axis(msk, idx2, axis=1)
+    if not (np.diff(msk.astype(np.int8), axis=1) <= 0).all():
+        raise ValueError(f"{func}: masked items must come after the real items of the ranked list")
+    return lists, y, msk
+
+
+def infimum_loss(labels, order=None, *, target="linear", mask=None):
+    r"""Infimum of the ListNet loss over all scores that realise a ranking (ties allowed).
+
+    Parameters
+    ----------
+    labels : array (n,) or (B, n)
+        Labels; in rank order (best first) when ``order`` is None.
+    order : int array, optional
+        ``order[..., p]`` is the index of the item at position ``p`` (as from
+        :func:`rankbound.order`).
+    target : {"linear", "exponential", "softmax"}
+    mask : bool array, optional
+        In rank order, masked items must be last.
+
+    Returns
+    -------
+    float or ndarray
+        :math:`-\sum_i t_i \log q_i` with :math:`q` the antitonic regression of the target along
+        the ranking; NaN for a list with no relevant item (linear/exponential targets).
+
+    Examples
+    --------
+    >>> round(infimum_loss([0, 1]), 6)  # best: tie the two scores, p = (1/2, 1/2)
+    0.693147
+    >>> infimum_loss([1, 0])  # the relevant item on top: the loss can be made as small as we like
+    0.0
+    """
+    func = "infimum_loss"
+    check_option(func, "target", target, TARGETS)
+    lists, y, msk = _ordered(func, labels, order, mask)
+    from rankbound._validation import Lists
+
+    ordered = Lists(labels=y, scores=y, mask=msk, one_list=lists.one_list, masked=lists.masked)
+    t, defined = _target_2d(func, ordered, target)
+    t = np.where(msk, t, 0.0)
+    q = antitonic_regression(t)
+    with np.errstate(divide="ignore"):
+        logq = np.where(t > 0, np.log(np.where(t > 0, q, 1.0)), 0.0)
+    values = 0.0 - (t * logq).sum(axis=1)
+    values = np.where(defined, values, np.nan)
+    return lists.unwrap(values)
+
+
+def minimizing_scores(labels, *, target="linear"):
+    """Scores (in rank order) that attain the infimum: ``log q``; ``-inf`` where ``q = 0``.
+
+    Where ``q`` has zeros the infimum is approached, not attained, by finite scores.
+
+    Examples
+    --------
+    >>> minimizing_scores([0, 1]).round(6).tolist()
+    [-0.693147, -0.693147]
+    """
+    func = "minimizing_scores"
+    check_option(func, "target", target, TARGETS)
+    lists = check_lists(func, labels, labels)
+    t, defined = _target_2d(func, lists, target)
+    if not defined.all():
+        raise ValueError(f"{func}: 'labels' has a list with no relevant item; the target is undefined")
+    with np.errstate(divide="ignore"):
+        s = np.log(antitonic_regression(t))
+    return s[0] if lists.one_list else s
+
+
+def _metric_in_order(metric: str, y: np.ndarray, k: int | None) -> np.ndarray:
+    """The metric of label rows taken as already ranked (positions 1..n)."""
+    scores = np.broadcast_to(-np.arange(y.shape[1], dtype=np.float64), y.shape)
+    kw = dict(no_relevant="nan")
+    if metric == "rr":
+        return reciprocal_rank(y, scores, **kw)
+    if metric == "ap":
+        return average_precision(y, scores, k=k, **kw)
+    gain = "exponential" if metric == "ndcg_exp" else "linear"
+    return ndcg(y, scores, k=k, gain=gain, **kw)
+
+
+def sequence_gap(labels, *, metric="ndcg", target="linear", k=None) -> np.ndarray:
+    r"""``-log metric(order) - inf loss(order)`` for label rows given in rank order.
+
+    A positive value is a ranking whose metric is *not* bounded by the loss of any scores that
+    realise it. NaN for rows with no relevant item.
+    """
+    func = "sequence_gap"
+    check_option(func, "metric", metric, WORSTCASE_METRICS)
+    check_option(func, "target", target, TARGETS)
+    k = check_k(func, k)
+    y = np.atleast_2d(np.asarray(labels, dtype=np.float64))
+    with np.errstate(divide="ignore"):
+        neg_log = -np.log(_metric_in_order(metric, y, k))
+    return neg_log - np.atleast_1d(infimum_loss(y, target=target))
+
+
+@dataclass(frozen=True)
+class GapResult:
+    """The largest gap found, where, and how much was searched."""
+
+    metric: str
+    target: str
+    n: int
+    max_label: int
+    sequences: int  # label sequences examined (each stands for every (labels, order) pair)
+    max_gap: float
+    argmax: tuple  # a label sequence (in rank order) attaining max_gap
+    exhaustive: bool
+
+    def __str__(self) -> str:
+        how = "all" if self.exhaustive else "searched"
+        return (
+            f"{self.metric:>8} target={self.target:<11} n={self.n} labels 0..{self.max_label}: "
+            f"{how} {self.sequences} sequences, max gap {self.max_gap:+.6f} at {list(self.argmax)}"
+        )
+
+
+def exhaustive_gap(n, max_label, *, metric="ndcg", target="linear", k=None, chunk=200_000) -> GapResult:
+    """Largest ``-log metric - inf loss`` over every label sequence of length ``n``.
+
+    Every pair (label vector, order) is one label sequence read in rank order, so enumerating the
+    ``(max_label + 1) ** n`` sequences covers all of them. Sequences are processed in chunks of
+    ``chunk`` rows (memory ``O(chunk * n**2)``).
+    """
+    func = "exhaustive_gap"
+    n = check_k(func, n, allow_none=False)
+    max_label = check_k(func, max_label, allow_none=False)
+    best, arg, count = -np.inf, None, 0
+    levels = np.arange(max_label + 1, dtype=np.float64)
+    total = (max_label + 1) ** n
+    for lo in range(0, total, chunk):
+        codes = np.arange(lo, min(total, lo + chunk))
+        # base-(max_label+1) digits, most significant first
+        digits = (codes[:, None] // (max_label + 1) ** np.arange(n - 1, -1, -1)) % (max_label + 1)
+        y = levels[digits]
+        y = y[(y > 0).any(axis=1)]
+        if y.size == 0:
+            continue
+        gap = sequence_gap(y, metric=metric, target=target, k=k)
+        count += y.shape[0]
+        i = int(np.nanargmax(gap))
+        if gap[i] > best:
+            best, arg = float(gap[i]), tuple(int(v) for v in y[i])
+    return GapResult(metric, target, n, max_label, count, best, arg, True)
+
+
+def adversarial_gap(
+    n, max_label, *, metric="ndcg", target="linear", k=None, population=256, rounds=200, seed=0
+) -> GapResult:
+    """Search label sequences of length ``n`` for a large gap: random starts, then hill climbing.
+
+    Each round mutates every sequence of the population (one label changed or two positions
+    swapped) and keeps the change where the gap does not decrease. A lower bound on the true
+    maximum, exact only when it matches :func:`exhaustive_gap`.
+    """
+    func = "adversarial_gap"
+    n = check_k(func, n, allow_none=False)
+    max_label = check_k(func, max_label, allow_none=False)
+    population = check_k(func, population, allow_none=False)
+    rounds = check_k(func, rounds, allow_none=False)
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, max_label + 1, size=(population, n)).astype(np.float64)
+    y[:, 0] = np.maximum(y[:, 0], 1.0)  # at least one relevant item
+
+    def score(rows):
+        g = sequence_gap(rows, metric=metric, target=target, k=k)
+        return np.where(np.isnan(g), -np.inf, g)
+
+    gap = score(y)
+    rows = np.arange(population)
+    for _ in range(rounds):
+        cand = y.copy()
+        swap = rng.random(population) < 0.5
+        i = rng.integers(0, n, population)
+        j = rng.integers(0, n, population)
+        vi, vj = cand[rows, i].copy(), cand[rows, j].copy()
+        cand[rows[swap], i[swap]] = vj[swap]
+        cand[rows[swap], j[swap]] = vi[swap]
+        new = rng.integers(0, max_label + 1, population).astype(np.float64)
+        cand[rows[~swap], i[~swap]] = new[~swap]
+        cgap = score(cand)
+        keep = cgap >= gap
+        y[keep], gap[keep] = cand[keep], cgap[keep]
+    b = int(np.argmax(gap))
+    return GapResult(metric, target, n, max_label, population * (rounds + 1), float(gap[b]),
+                     tuple(int(v) for v in y[b]), False)
+
+
+def _all_orders(n: int):
+    """Every permutation of range(n) (for tests and small demonstrations)."""
+    return np.array(list(itertools.permutations(range(n))))
