@@ -23,8 +23,14 @@ __all__ = [
     "check_lists",
     "check_scores",
     "check_k",
+    "check_binary",
     "check_option",
     "check_positive_float",
+    "check_int",
+    "check_real",
+    "check_seed",
+    "check_matrix",
+    "check_indices",
 ]
 
 _EXACT_INT_LIMIT = 2**53
@@ -74,7 +80,7 @@ def _check_finite(func: str, name: str, arr: np.ndarray) -> None:
         bad = arr[~finite]
         raise ValueError(
             f"{func}: {name!r} must be finite; got {bad.size} non-finite value(s), "
-            f"first {bad[0]!r}"
+            f"first {float(bad[0])!r}"
         )
 
 
@@ -169,6 +175,14 @@ def check_k(func: str, k, *, allow_none: bool = True) -> int | None:
     return k
 
 
+def check_binary(func: str, lists: Lists, *, hint: str = "") -> None:
+    """Every real item's label is 0 or 1 (binary relevance); masked entries are ignored."""
+    y = lists.labels[lists.mask]
+    bad = (y != 0.0) & (y != 1.0)
+    if bad.any():
+        raise ValueError(f"{func}: 'labels' must be binary (0 or 1); got {float(y[bad][0])!r}{hint}")
+
+
 def check_option(func: str, name: str, value, allowed: tuple[str, ...]) -> str:
     """``value`` must be one of the ``allowed`` strings."""
     if not isinstance(value, str) or value not in allowed:
@@ -185,3 +199,80 @@ def check_positive_float(func: str, name: str, value) -> float:
     if not np.isfinite(v) or v <= 0:
         raise ValueError(f"{func}: {name!r} must be a positive finite real number; got {v!r}")
     return v
+
+
+# --- helpers for data sets, generators and trainers ------------------------------------------
+
+
+def check_int(func: str, name: str, value, *, minimum: int = 1) -> int:
+    """An int >= ``minimum`` (bools and floats refused)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{func}: {name!r} must be an int >= {minimum}; got {type(value).__name__} {value!r}")
+    v = operator.index(value)
+    if v < minimum:
+        raise ValueError(f"{func}: {name!r} must be an int >= {minimum}; got {v}")
+    return v
+
+
+def check_real(func: str, name: str, value, *, low=None, high=None, low_open=False, high_open=False) -> float:
+    """A finite real number in the interval given by ``low``/``high`` (bools refused).
+
+    ``low_open``/``high_open`` exclude the end point, e.g. ``check_real(f, "p", p, low=0,
+    high=1, low_open=True)`` accepts ``(0, 1]``.
+    """
+    lo = "-inf" if low is None else f"{low!r}"
+    hi = "inf" if high is None else f"{high!r}"
+    interval = f"{'(' if low is None or low_open else '['}{lo}, {hi}{')' if high is None or high_open else ']'}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{func}: {name!r} must be a real number in {interval}; got {type(value).__name__} {value!r}")
+    v = float(value)
+    ok = np.isfinite(v)
+    if ok and low is not None:
+        ok = v > low if low_open else v >= low
+    if ok and high is not None:
+        ok = v < high if high_open else v <= high
+    if not ok:
+        raise ValueError(f"{func}: {name!r} must be a finite real number in {interval}; got {v!r}")
+    return v
+
+
+def check_seed(func: str, seed, *, name: str = "seed") -> np.random.Generator:
+    """A ``numpy.random.Generator`` from an int seed >= 0 or a Generator (used as is).
+
+    ``None`` is refused: every generator and trainer of the package is reproducible by default.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(
+            f"{func}: {name!r} must be an int >= 0 or a numpy.random.Generator; got {type(seed).__name__} {seed!r}"
+        )
+    if seed < 0:
+        raise ValueError(f"{func}: {name!r} must be an int >= 0 or a numpy.random.Generator; got {seed}")
+    return np.random.default_rng(operator.index(seed))
+
+
+def check_matrix(func: str, name: str, value) -> np.ndarray:
+    """A finite real 2-D array (rows = items), as a float64 copy."""
+    arr = _as_real_array(func, name, value)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{func}: {name!r} must be a 2-D array (one row per item); got 1-D array of shape {_shape_str(arr.shape)}"
+        )
+    _check_finite(func, name, arr)
+    return np.array(arr, dtype=np.float64, copy=True)
+
+
+def check_indices(func: str, name: str, value, *, shape: tuple[int, ...], upper: int) -> np.ndarray:
+    """Integers in ``[0, upper)`` of the given shape (an int for ``shape == ()``), as int64."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{func}: {name!r} must be integer index(es); got {type(value).__name__}")
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{func}: {name!r} must be integer index(es); got dtype {arr.dtype}")
+    if arr.shape != shape:
+        raise ValueError(f"{func}: {name!r} must have shape {_shape_str(shape)}; got {_shape_str(arr.shape)}")
+    if arr.size and (arr.min() < 0 or arr.max() >= upper):
+        bad = arr[(arr < 0) | (arr >= upper)].ravel()[0]
+        raise ValueError(f"{func}: {name!r} must be in [0, {upper}); got {int(bad)}")
+    return np.array(arr, dtype=np.int64, copy=True)
