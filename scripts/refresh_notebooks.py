@@ -116,6 +116,7 @@ def execute(path: Path, timeout: int) -> str:
         kernel_name=KERNEL_NAME,
         allow_errors=False,  # cells tagged `raises-exception` may still raise
         record_timing=False,
+        coalesce_streams=True,  # one stream output per cell, however the kernel flushed it
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
