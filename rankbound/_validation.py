@@ -30,6 +30,7 @@ __all__ = [
     "check_real",
     "check_seed",
     "check_matrix",
+    "check_array",
     "check_indices",
 ]
 
@@ -204,17 +205,22 @@ def check_positive_float(func: str, name: str, value) -> float:
 # --- helpers for data sets, generators and trainers ------------------------------------------
 
 
+
 def check_int(func: str, name: str, value, *, minimum: int = 1) -> int:
     """An int >= ``minimum`` (bools and floats refused)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{func}: {name!r} must be an int >= {minimum}; got {type(value).__name__} {value!r}")
+        raise TypeError(
+            f"{func}: {name!r} must be an int >= {minimum}; got {type(value).__name__} {value!r}"
+        )
     v = operator.index(value)
     if v < minimum:
         raise ValueError(f"{func}: {name!r} must be an int >= {minimum}; got {v}")
     return v
 
 
-def check_real(func: str, name: str, value, *, low=None, high=None, low_open=False, high_open=False) -> float:
+def check_real(
+    func: str, name: str, value, *, low=None, high=None, low_open=False, high_open=False
+) -> float:
     """A finite real number in the interval given by ``low``/``high`` (bools refused).
 
     ``low_open``/``high_open`` exclude the end point, e.g. ``check_real(f, "p", p, low=0,
@@ -222,9 +228,14 @@ def check_real(func: str, name: str, value, *, low=None, high=None, low_open=Fal
     """
     lo = "-inf" if low is None else f"{low!r}"
     hi = "inf" if high is None else f"{high!r}"
-    interval = f"{'(' if low is None or low_open else '['}{lo}, {hi}{')' if high is None or high_open else ']'}"
+    left = "(" if low is None or low_open else "["
+    right = ")" if high is None or high_open else "]"
+    interval = f"{left}{lo}, {hi}{right}"
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{func}: {name!r} must be a real number in {interval}; got {type(value).__name__} {value!r}")
+        raise TypeError(
+            f"{func}: {name!r} must be a real number in {interval}; "
+            f"got {type(value).__name__} {value!r}"
+        )
     v = float(value)
     ok = np.isfinite(v)
     if ok and low is not None:
@@ -245,22 +256,45 @@ def check_seed(func: str, seed, *, name: str = "seed") -> np.random.Generator:
         return seed
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
         raise TypeError(
-            f"{func}: {name!r} must be an int >= 0 or a numpy.random.Generator; got {type(seed).__name__} {seed!r}"
+            f"{func}: {name!r} must be an int >= 0 or a numpy.random.Generator; "
+            f"got {type(seed).__name__} {seed!r}"
         )
     if seed < 0:
-        raise ValueError(f"{func}: {name!r} must be an int >= 0 or a numpy.random.Generator; got {seed}")
+        raise ValueError(
+            f"{func}: {name!r} must be an int >= 0 or a numpy.random.Generator; got {seed}"
+        )
     return np.random.default_rng(operator.index(seed))
 
 
 def check_matrix(func: str, name: str, value) -> np.ndarray:
     """A finite real 2-D array (rows = items), as a float64 copy."""
-    arr = _as_real_array(func, name, value)
-    if arr.ndim != 2:
-        raise ValueError(
-            f"{func}: {name!r} must be a 2-D array (one row per item); got 1-D array of shape {_shape_str(arr.shape)}"
+    return check_array(func, name, value, ndim=2)
+
+
+def check_array(func: str, name: str, value, *, ndim: int) -> np.ndarray:
+    """A finite, non-empty real array with exactly ``ndim`` dimensions, as a float64 copy."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(
+            f"{func}: {name!r} must be a real numeric array; got {type(value).__name__}"
         )
+    try:
+        arr = np.asarray(value)
+    except ValueError:
+        raise ValueError(
+            f"{func}: {name!r} must be a rectangular array; got a ragged sequence"
+        ) from None
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{func}: {name!r} must be a real numeric array; got dtype {arr.dtype}")
+    if arr.ndim != ndim:
+        raise ValueError(
+            f"{func}: {name!r} must be a {ndim}-D array; "
+            f"got {arr.ndim}-D array of shape {_shape_str(arr.shape)}"
+        )
+    if arr.size == 0:
+        raise ValueError(f"{func}: {name!r} must not be empty; got shape {_shape_str(arr.shape)}")
+    arr = np.array(arr, dtype=np.float64, copy=True)
     _check_finite(func, name, arr)
-    return np.array(arr, dtype=np.float64, copy=True)
+    return arr
 
 
 def check_indices(func: str, name: str, value, *, shape: tuple[int, ...], upper: int) -> np.ndarray:
@@ -271,7 +305,9 @@ def check_indices(func: str, name: str, value, *, shape: tuple[int, ...], upper:
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{func}: {name!r} must be integer index(es); got dtype {arr.dtype}")
     if arr.shape != shape:
-        raise ValueError(f"{func}: {name!r} must have shape {_shape_str(shape)}; got {_shape_str(arr.shape)}")
+        raise ValueError(
+            f"{func}: {name!r} must have shape {_shape_str(shape)}; got {_shape_str(arr.shape)}"
+        )
     if arr.size and (arr.min() < 0 or arr.max() >= upper):
         bad = arr[(arr < 0) | (arr >= upper)].ravel()[0]
         raise ValueError(f"{func}: {name!r} must be in [0, {upper}); got {int(bad)}")

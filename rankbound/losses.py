@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from rankbound._validation import Lists, check_lists, check_option, check_positive_float, check_scores, _check_mask
+from rankbound._validation import check_indices, check_real
 from rankbound.metrics import _gains
 
 __all__ = [
@@ -24,6 +25,9 @@ __all__ = [
     "softmax_cross_entropy",
     "softmax_cross_entropy_gradient",
     "negatives_cross_entropy",
+    "MARGIN_KINDS",
+    "margin_logits",
+    "info_nce",
 ]
 
 TARGETS = ("linear", "exponential", "softmax")
@@ -172,7 +176,9 @@ def softmax_cross_entropy(labels, scores, *, target="linear", temperature=1.0, m
     func = "softmax_cross_entropy"
     lists, t, defined, temperature = _prepare(func, labels, scores, target, temperature, mask, no_relevant)
     logp = _log_softmax_2d(_scaled(func, lists.scores, temperature), lists.mask)
-    values = 0.0 - np.where(t > 0, t * logp, 0.0).sum(axis=1)  # 0.0 - x: no -0.0
+    # Terms with t_i = 0 are skipped before multiplying: 0 * log p_i would be 0 * -inf = NaN (and a
+    # RuntimeWarning) at masked items and wherever p_i underflows to 0.
+    values = 0.0 - (t * np.where(t > 0, logp, 0.0)).sum(axis=1)  # 0.0 - x: no -0.0
     return lists.unwrap(_undefined(func, defined, lists, no_relevant, values))
 
 
@@ -227,8 +233,199 @@ def negatives_cross_entropy(labels, scores, *, target="linear", temperature=1.0,
     top = xn.max(axis=1, keepdims=True)
     finite_top = np.where(np.isfinite(top), top, 0.0)
     with np.errstate(divide="ignore", over="ignore", under="ignore"):
-        lse_neg = finite_top + np.log(np.exp(xn - finite_top).sum(axis=1, keepdims=True))
-        # -log(e^x / (e^x + e^lse)) = log(1 + e^(lse - x)) = logaddexp(0, lse - x)
-        term = np.logaddexp(0.0, lse_neg - x)
-    values = np.where((t > 0) & (lists.labels > 0), t * term, 0.0).sum(axis=1)
+        log_sum = np.log(np.exp(xn - finite_top).sum(axis=1, keepdims=True))  # lse = top + log_sum
+        # -log(e^x / (e^x + e^lse)) = log(1 + e^(lse - x)) = logaddexp(0, lse - x), with lse - x
+        # formed as (top - x) + log_sum: forming top + log_sum first would round it at the scale of
+        # |top| (an error of ~1e-11 at |s| = 1e5, enough to break ell_neg <= ListNet loss).
+        term = np.logaddexp(0.0, (finite_top - x) + log_sum)
+    # Select before multiplying: a negative far below the others has term = inf and t = 0.
+    use = (t > 0) & (lists.labels > 0)
+    values = (t * np.where(use, term, 0.0)).sum(axis=1)
     return lists.unwrap(_undefined(func, defined, lists, no_relevant, values))
+
+
+
+# --- margin logits (NormFace / CosFace / ArcFace) and InfoNCE ----------------------------------
+
+MARGIN_KINDS = ("normface", "cosface", "arcface")
+_DEFAULT_MARGIN = {"normface": 0.0, "cosface": 0.35, "arcface": 0.5}
+
+
+def _check_margin_args(func, cosines, target_index, kind, scale, margin):
+    check_option(func, "kind", kind, MARGIN_KINDS)
+    scale = check_positive_float(func, "scale", scale)
+    if margin is None:
+        margin = _DEFAULT_MARGIN[kind]
+    elif kind == "normface":
+        margin = check_real(func, "margin", margin, low=0.0, high=0.0)  # NormFace has no margin
+    elif kind == "arcface":
+        margin = check_real(func, "margin", margin, low=0.0, high=np.pi, high_open=True)
+    else:
+        margin = check_real(func, "margin", margin, low=0.0)
+    c = check_scores(func, cosines, name="cosines")
+    if c.min() < -1.0 or c.max() > 1.0:
+        raise ValueError(
+            f"{func}: 'cosines' must lie in [-1, 1]; "
+            f"got min={float(c.min())!r}, max={float(c.max())!r}"
+        )
+    one = c.ndim == 1
+    c2 = np.atleast_2d(c)
+    target = check_indices(
+        func, "target_index", target_index, shape=() if one else (c2.shape[0],), upper=c2.shape[1]
+    )
+    return c2, np.atleast_1d(target), one, scale, margin
+
+
+def _arcface_target(c: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """ArcFace's target cosine ``cos(theta + m)`` and its derivative in ``cos(theta)``.
+
+    Beyond ``theta + m > pi`` (``cos(theta) < -cos(m)``) the linear fallback
+    ``cos(theta) - m sin(m)`` of the authors' reference implementation (insightface) is used.
+    """
+    sin_theta = np.sqrt(np.maximum((1.0 - c) * (1.0 + c), 0.0))
+    inside = c >= -np.cos(margin)  # theta + m <= pi
+    value = np.where(
+        inside, c * np.cos(margin) - sin_theta * np.sin(margin), c - margin * np.sin(margin)
+    )
+    # d cos(theta + m) / d cos(theta) = cos m + sin m cos(theta) / sin(theta): infinite at theta = 0
+    # when m > 0; the floor keeps it finite (only reached when an embedding equals its proxy).
+    with np.errstate(divide="ignore"):
+        slope = np.cos(margin) + np.sin(margin) * c / np.maximum(sin_theta, 1e-12)
+    return value, np.where(inside, slope, 1.0)
+
+
+def _margin_logits_2d(c2, target, kind, scale, margin) -> tuple[np.ndarray, np.ndarray]:
+    """Logits (B, C) and the derivative of each row's target logit in its target cosine (B,)."""
+    rows = np.arange(c2.shape[0])
+    ct = c2[rows, target]
+    if kind == "arcface":
+        t_value, t_slope = _arcface_target(ct, margin)
+    else:
+        t_value, t_slope = ct - margin, np.ones_like(ct)  # NormFace: margin 0
+    logits = scale * c2
+    logits[rows, target] = scale * t_value
+    return logits, scale * t_slope
+
+
+def margin_logits(cosines, target_index, *, kind="normface", scale=16.0, margin=None):
+    r"""Logits of the normalised-softmax family: NormFace, CosFace and ArcFace.
+
+    With ``cosines[j] = cos(theta_j)`` between an L2-normalised embedding and the normalised proxy
+    of class ``j``, and ``y = target_index``:
+
+    .. math::
+
+        z_j = s \cos\theta_j \ (j \ne y), \qquad
+        z_y = \begin{cases}
+            s \cos\theta_y & \text{NormFace} \\
+            s (\cos\theta_y - m) & \text{CosFace} \\
+            s \cos(\theta_y + m) & \text{ArcFace}
+        \end{cases}
+
+    :cite:p:`wang2017normface,wang2018cosface,deng2019arcface`. The loss is then the softmax
+    cross-entropy with a one-hot target, ``softmax_cross_entropy(onehot(y), z)``: a ListNet loss
+    with one relevant item, so :prf:ref:`thm-rr-bound` bounds ``-log`` of the reciprocal rank of
+    the true class among the proxies (ranked by cosine) by it. A margin only lowers the target
+    logit, so the CosFace and ArcFace losses are at least the NormFace loss, and the bound holds
+    for them too.
+
+    ArcFace when ``theta_y + m > pi``: ``cos(theta_y + m)`` would start to *increase* with
+    ``theta_y``. The choice here follows the authors' reference implementation (insightface) and
+    its common ports: for ``cos(theta_y) < cos(pi - m)`` the target logit is
+    ``s (cos(theta_y) - m sin m)``. It keeps the target logit decreasing in ``theta_y`` and below
+    ``s cos(theta_y)``; at the switch it drops from ``-s`` to ``-s (cos m + m sin m) <= -s``.
+
+    Parameters
+    ----------
+    cosines : array of shape (C,) or (B, C), values in [-1, 1]
+    target_index : int, or int array of shape (B,)
+        The true class of each row.
+    kind : {"normface", "cosface", "arcface"}
+    scale : float > 0
+        ``s``; the papers use 64 with thousands of classes.
+    margin : float >= 0, optional
+        ``m``; by default 0.35 (CosFace) or 0.5 (ArcFace), the papers' values. NormFace accepts
+        only ``None`` or 0. ArcFace needs ``m < pi``.
+
+    Returns
+    -------
+    ndarray of the shape of ``cosines``
+
+    Examples
+    --------
+    >>> margin_logits([0.5, 0.1], 0, kind="cosface", scale=10.0, margin=0.2).round(6).tolist()
+    [3.0, 1.0]
+    >>> c = np.cos(np.pi / 3)  # theta_y = 60 degrees; ArcFace adds 60 more: cos(120 deg) = -0.5
+    >>> margin_logits([c, 0.1], 0, kind="arcface", scale=10.0, margin=np.pi / 3).round(6).tolist()
+    [-5.0, 1.0]
+    """
+    func = "margin_logits"
+    c2, target, one, scale, margin = _check_margin_args(
+        func, cosines, target_index, kind, scale, margin
+    )
+    logits, _ = _margin_logits_2d(c2, target, kind, scale, margin)
+    return logits[0] if one else logits
+
+
+def info_nce(labels, scores, *, temperature=0.1, mask=None, no_relevant="raise"):
+    r"""InfoNCE / supervised-contrastive loss of each anchor over its in-batch candidates.
+
+    For an anchor whose candidates have scores ``s_j`` (similarities, e.g. cosines of normalised
+    embeddings) and positives ``P = {j : labels_j > 0}``:
+
+    .. math:: \ell = -\frac{1}{|P|} \sum_{p \in P} \log \frac{e^{s_p/\tau}}{\sum_{j} e^{s_j/\tau}}
+
+    With one positive this is InfoNCE :cite:p:`oord2018representation`; with several it is the
+    ``L_out`` form of the supervised contrastive loss :cite:p:`khosla2020supervised`, which averages
+    the log-probabilities over the positives. It is exactly :func:`softmax_cross_entropy` with the
+    linear target on the binary labels ``labels > 0`` and temperature ``tau`` — so every bound of
+    the book applies to it, with the anchor's candidates as the ranked list. Graded labels are
+    binarised (each positive weighs ``1/|P|``).
+
+    The anchor itself is not a candidate: in a batch similarity matrix pass
+    ``mask=~np.eye(n, dtype=bool)`` (and the same-class matrix without its diagonal as labels).
+
+    Parameters
+    ----------
+    labels : array of shape (n,) or (B, n)
+        Positives (> 0) and negatives (0) of each anchor.
+    scores : array of the same shape
+        The anchor's similarity to each candidate.
+    temperature : float > 0
+    mask : bool array, optional
+        False at items that are not candidates (the anchor itself, padding).
+    no_relevant : {"raise", "nan", "zero"}
+        What an anchor without any positive gives.
+
+    Examples
+    --------
+    >>> sims = np.array([0.9, 0.1, -0.2])
+    >>> direct = -np.log(np.exp(sims[0] / 0.5) / np.exp(sims / 0.5).sum())
+    >>> bool(np.isclose(info_nce([1, 0, 0], sims, temperature=0.5), direct))
+    True
+    """
+    func = "info_nce"
+    check_option(func, "no_relevant", no_relevant, _NO_RELEVANT)
+    temperature = check_positive_float(func, "temperature", temperature)
+    lists = check_lists(func, labels, scores, mask)
+    positives = (lists.labels > 0).astype(np.float64)
+    values = softmax_cross_entropy(
+        positives,
+        lists.scores,
+        target="linear",
+        temperature=temperature,
+        mask=lists.mask,
+        no_relevant=no_relevant if no_relevant != "raise" else "nan",
+    )
+    if no_relevant == "raise" and np.isnan(values).any():
+        rows = np.flatnonzero(np.isnan(values))
+        where = (
+            "the list"
+            if lists.one_list
+            else f"row(s) {rows[:5].tolist()}" + ("..." if rows.size > 5 else "")
+        )
+        raise ValueError(
+            f"{func}: {where} has no positive (label > 0), so the loss is undefined; "
+            f"pass no_relevant='nan' or 'zero' to accept such anchors"
+        )
+    return lists.unwrap(values)
