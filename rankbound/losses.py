@@ -16,15 +16,19 @@ import numpy as np
 
 from rankbound._validation import Lists, check_lists, check_option, check_positive_float, check_scores, _check_mask
 from rankbound._validation import check_indices, check_real
+from rankbound._validation import _shape_str, check_array, check_int
 from rankbound.metrics import _gains
 
 __all__ = [
     "TARGETS",
     "log_softmax",
     "listnet_target",
+    "xe_ndcg_target",
+    "xe_ndcg_mean_target",
     "softmax_cross_entropy",
     "softmax_cross_entropy_gradient",
     "negatives_cross_entropy",
+    "sampled_softmax_cross_entropy",
     "MARGIN_KINDS",
     "margin_logits",
     "info_nce",
@@ -132,6 +136,145 @@ def listnet_target(labels, *, target="linear", mask=None, no_relevant="raise"):
     lists = check_lists(func, labels, labels, mask)
     t, defined = _target_2d(func, lists, target)
     t = _undefined(func, defined, lists, no_relevant, t)
+    return t[0] if lists.one_list else t
+
+
+def xe_ndcg_target(labels, gamma, *, mask=None):
+    r"""The target of the XE-NDCG loss (Bruch, 2021) for one draw of ``gamma``.
+
+    .. math:: t_i = \frac{2^{y_i} - \gamma_i}{\sum_j (2^{y_j} - \gamma_j)},
+              \qquad \gamma_i \in [0, 1]
+
+    XE-NDCG is the cross-entropy from this target to the softmax of the scores, with a fresh
+    ``gamma_i ~ U(0, 1)`` drawn for every item at every step of training (as in LightGBM's
+    ``rank_xendcg`` objective). Unlike the targets of :func:`listnet_target`, it puts mass
+    ``1 - gamma_i`` on non-relevant items, and it is defined for lists with no relevant item.
+    ``gamma = 1`` everywhere gives the exponential target. The chapter *Graded relevance* shows
+    which metrics it bounds.
+
+    Parameters
+    ----------
+    labels : array of shape (n,) or (B, n)
+    gamma : array of the same shape, values in [0, 1]
+    mask : bool array, optional
+        Masked items get target 0 and take no part in the normaliser.
+
+    Returns
+    -------
+    ndarray of the shape of ``labels``
+
+    Raises
+    ------
+    ValueError
+        ``gamma`` outside [0, 1] or of another shape, or a list whose weights all vanish
+        (every label 0 and every ``gamma_i = 1``).
+
+    Examples
+    --------
+    >>> xe_ndcg_target([0, 1, 2], [0.5, 0.5, 0.5]).round(4).tolist()  # (0.5, 1.5, 3.5) / 5.5
+    [0.0909, 0.2727, 0.6364]
+    >>> exp_target = listnet_target([0, 1, 2], target="exponential")
+    >>> bool((xe_ndcg_target([0, 1, 2], [1.0, 1.0, 1.0]) == exp_target).all())  # gamma = 1
+    True
+    """
+    func = "xe_ndcg_target"
+    lists = check_lists(func, labels, gamma, mask)
+    g = lists.scores
+    if g.min() < 0 or g.max() > 1:
+        raise ValueError(
+            f"{func}: 'gamma' must lie in [0, 1]; "
+            f"got min={float(g.min())!r}, max={float(g.max())!r}"
+        )
+    with np.errstate(over="ignore"):
+        w = np.where(lists.mask, np.exp2(lists.labels) - g, 0.0)
+    if not np.isfinite(w).all():
+        raise ValueError(
+            f"{func}: 2**labels overflows float64; got max label {float(lists.labels.max())!r}"
+        )
+    total = w.sum(axis=1, keepdims=True)
+    if (total <= 0).any():
+        rows = np.flatnonzero(total[:, 0] <= 0)
+        raise ValueError(
+            f"{func}: the weights 2**y - gamma of row(s) {rows[:5].tolist()} sum to 0 "
+            f"(no relevant item and gamma = 1 everywhere); the target is undefined"
+        )
+    t = w / total
+    return t[0] if lists.one_list else t
+
+
+def _xe_kappa(total_gain: np.ndarray, n: int) -> np.ndarray:
+    """``E[1 / (G + U)]`` for each ``G > 0`` of ``total_gain``, ``U`` the sum of ``n`` independent
+    U(0, 1) variables (Irwin–Hall).
+
+    From ``1/a = int_0^inf exp(-a x) dx`` and ``E exp(-x U) = ((1 - e^{-x}) / x)^n``; the
+    substitution ``x = y / G`` makes the integrand ``e^{-y}`` times a smooth factor in ``(0, 1]``,
+    integrated adaptively for all ``G`` at once (relative error about 1e-13).
+    """
+    from scipy.integrate import quad_vec
+
+    g = np.asarray(total_gain, dtype=np.float64)
+
+    def integrand(y):
+        x = y / g
+        safe = np.where(x > 0, x, 1.0)
+        phi = np.where(x > 0, -np.expm1(-x) / safe, 1.0)
+        return np.exp(-y) * phi**n
+
+    value, _ = quad_vec(integrand, 0.0, np.inf, epsabs=0.0, epsrel=1e-13, norm="max", limit=2000)
+    return value / g
+
+
+def xe_ndcg_mean_target(labels, *, mask=None):
+    r"""The XE-NDCG target averaged over ``gamma_i ~ U(0, 1)`` independent (:func:`xe_ndcg_target`).
+
+    The cross-entropy is linear in the target, so the expected XE-NDCG loss over ``gamma`` is the
+    cross-entropy from this mean target. With gains ``g_i = 2**y_i - 1``, ``G = sum_i g_i``,
+    ``u_i = 1 - gamma_i`` and ``U = sum_j u_j`` (``n`` real items),
+
+    .. math:: \bar t_i = \mathbb{E}\,\frac{g_i + u_i}{G + U}
+              = \frac{1 - G\kappa}{n} + g_i \kappa, \qquad \kappa = \mathbb{E}\,\frac{1}{G + U},
+
+    because ``E[u_i / (G + U)]`` is the same for every item (the ``u_i`` are exchangeable) and
+    these ``n`` terms sum to ``1 - G kappa``. So the mean target mixes the uniform distribution,
+    with weight ``1 - G kappa``, and the exponential target. ``kappa`` is computed by quadrature
+    (relative error about 1e-13); a list with no relevant item gets the uniform target.
+
+    Parameters
+    ----------
+    labels : array of shape (n,) or (B, n)
+    mask : bool array, optional
+
+    Returns
+    -------
+    ndarray of the shape of ``labels``
+
+    Examples
+    --------
+    >>> t = xe_ndcg_mean_target([0, 1, 2])
+    >>> round(float(t.sum()), 12), bool(t[0] < t[1] < t[2])
+    (1.0, True)
+    >>> xe_ndcg_mean_target([0, 0]).tolist()
+    [0.5, 0.5]
+    """
+    func = "xe_ndcg_mean_target"
+    lists = check_lists(func, labels, labels, mask)
+    with np.errstate(over="ignore"):
+        g = np.where(lists.mask, np.exp2(lists.labels) - 1.0, 0.0)
+    if not np.isfinite(g).all():
+        raise ValueError(
+            f"{func}: 2**labels overflows float64; got max label {float(lists.labels.max())!r}"
+        )
+    total = g.sum(axis=1)
+    n = lists.mask.sum(axis=1)
+    kappa = np.zeros(total.shape)
+    for size in np.unique(n):
+        rows = (n == size) & (total > 0)
+        if rows.any():
+            gains_, inverse = np.unique(total[rows], return_inverse=True)
+            kappa[rows] = _xe_kappa(gains_, int(size))[inverse]
+    # a list with no relevant item (G = 0): uniform target, which the formula gives with kappa = 0
+    t = (1.0 - total * kappa)[:, None] / n[:, None] + g * kappa[:, None]
+    t = np.where(lists.mask, t, 0.0)
     return t[0] if lists.one_list else t
 
 
@@ -429,3 +572,120 @@ def info_nce(labels, scores, *, temperature=0.1, mask=None, no_relevant="raise")
             f"pass no_relevant='nan' or 'zero' to accept such anchors"
         )
     return lists.unwrap(values)
+
+
+# --- sampled softmax -----------------------------------------------------------------------------
+
+
+def sampled_softmax_cross_entropy(
+    positive_scores, negative_scores, *, catalogue_size=None, temperature=1.0, mask=None
+):
+    r"""Sampled softmax cross-entropy: one positive against ``K`` sampled negatives.
+
+    .. math:: \ell_K = -\log \frac{e^{s_+/T}}{e^{s_+/T} + w \sum_{j \in S} e^{s_j/T}}
+              = \log\Big(1 + w \sum_{j \in S} e^{(s_j - s_+)/T}\Big)
+
+    where ``S`` holds the ``K`` negatives of a row (its unmasked entries). With
+    ``catalogue_size=None``, ``w = 1``: the plain sampled softmax, which is
+    :func:`softmax_cross_entropy` on the list ``[positive, negatives]`` with the positive as the
+    only relevant item. With ``catalogue_size=N``, ``w = N / K``: the logQ correction for negatives
+    drawn uniformly without replacement from ``N``, i.e. every negative logit shifted by
+    ``-log(K / N)``, minus the log of its inclusion probability. Then
+    ``w sum_S e^{s_j/T}`` is an unbiased estimate of the negatives' full partition sum.
+
+    What each form bounds (chapter *Sampled softmax: what the bound sees*):
+
+    * plain: ``log(1 + R_K) <= l_K``, with ``R_K`` the number of sampled negatives scored at or
+      above the positive (:prf:ref:`thm-sampled-rank-bound`) -- the rank among the sample, not
+      in the catalogue (:prf:ref:`thm-sampled-full-failure`);
+    * corrected: ``E_S[exp(l_K)]`` equals the exponential of the full-catalogue loss, but
+      ``E_S[l_K]`` is at most the full loss, and can be below ``-log`` of the full reciprocal
+      rank (:prf:ref:`thm-sampled-correction`).
+
+    Parameters
+    ----------
+    positive_scores : float, or array of shape (B,)
+        The positive's score: a number for one list (1-D ``negative_scores``), one per row for a
+        batch.
+    negative_scores : array of shape (K,) or (B, K)
+        Scores of the sampled negatives.
+    catalogue_size : int, optional
+        ``N``, the number of negatives the sample was drawn from (uniformly, without
+        replacement); it must be at least ``K``. None (default): no correction.
+    temperature : float > 0
+    mask : bool array of the shape of ``negative_scores``, optional
+        False at padding; ``K`` is then the number of real negatives of each row (at least one).
+
+    Returns
+    -------
+    float or ndarray of shape (B,)
+
+    Raises
+    ------
+    ValueError
+        ``catalogue_size`` below ``K``, shapes that do not match, non-finite scores, a row whose
+        mask hides every negative, or scores that overflow when divided by the temperature.
+    TypeError
+        A non-numeric score, an array positive for a single list, or a non-int
+        ``catalogue_size``.
+
+    Notes
+    -----
+    Computed as ``logaddexp(0, (m - s_+/T) + log sum_S e^{s_j/T - m} + log w)`` with
+    ``m = max_S s_j/T``: no exponential overflows, and the result is exact to rounding even when
+    the positive is far above or below the negatives.
+
+    Examples
+    --------
+    >>> round(sampled_softmax_cross_entropy(0.0, [0.0]), 6)  # one tied negative: log 2
+    0.693147
+    >>> round(sampled_softmax_cross_entropy(0.0, [0.0], catalogue_size=4), 6)  # log(1 + 4)
+    1.609438
+    >>> sampled_softmax_cross_entropy([1e300, 0.0], [[-1e300, 0.0], [0.0, 0.0]]).round(6).tolist()
+    [0.0, 1.098612]
+    """
+    func = "sampled_softmax_cross_entropy"
+    temperature = check_positive_float(func, "temperature", temperature)
+    neg = check_scores(func, negative_scores, name="negative_scores")
+    one = neg.ndim == 1
+    neg2 = np.atleast_2d(neg)
+    if one:
+        if isinstance(positive_scores, np.ndarray) and positive_scores.ndim == 0:
+            positive_scores = positive_scores.item()
+        pos = np.array([check_real(func, "positive_scores", positive_scores)])
+    else:
+        pos = check_array(func, "positive_scores", positive_scores, ndim=1)
+        if pos.shape != (neg2.shape[0],):
+            raise ValueError(
+                f"{func}: 'positive_scores' must hold one score per row of 'negative_scores', "
+                f"shape {_shape_str((neg2.shape[0],))}; got {_shape_str(pos.shape)}"
+            )
+    if mask is None:
+        m2 = np.ones(neg2.shape, dtype=bool)
+    else:
+        if isinstance(mask, np.ndarray) and mask.shape != neg.shape:
+            raise ValueError(
+                f"{func}: 'mask' must have the shape of 'negative_scores' "
+                f"{_shape_str(neg.shape)}; got {_shape_str(mask.shape)}"
+            )
+        m2 = _check_mask(func, mask, neg.shape)
+    k = m2.sum(axis=1)
+    if catalogue_size is None:
+        log_w = np.zeros(k.shape)
+    else:
+        n = check_int(func, "catalogue_size", catalogue_size)
+        if n < k.max():
+            raise ValueError(
+                f"{func}: 'catalogue_size' must be at least the number of sampled negatives K; "
+                f"got catalogue_size={n} and K={int(k.max())}"
+            )
+        log_w = np.log(n) - np.log(k)
+    xn = np.where(m2, _scaled(func, neg2, temperature), -np.inf)
+    xp = _scaled(func, pos, temperature)
+    top = xn.max(axis=1)  # finite: every row keeps a negative
+    with np.errstate(over="ignore", under="ignore"):
+        log_sum = np.log(np.exp(xn - top[:, None]).sum(axis=1))  # in [0, log K]
+        # (top - xp) first, as in negatives_cross_entropy: forming top + log_sum first would
+        # round at the scale of |top|. An overflow to inf is the correctly rounded value.
+        values = np.logaddexp(0.0, (top - xp) + log_sum + log_w)
+    return float(values[0]) if one else values
