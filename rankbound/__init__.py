@@ -29,6 +29,7 @@ from rankbound.losses import (
     listnet_target,
     log_softmax,
     negatives_cross_entropy,
+    sampled_softmax_cross_entropy,
     softmax_cross_entropy,
     softmax_cross_entropy_gradient,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "recall_bound",
     "reciprocal_rank",
     "reciprocal_rank_bound",
+    "sampled_softmax_cross_entropy",
     "softmax_cross_entropy",
     "softmax_cross_entropy_gradient",
     "synthetic_lists",

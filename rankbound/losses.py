@@ -595,8 +595,8 @@ def sampled_softmax_cross_entropy(
 
     What each form bounds (chapter *Sampled softmax: what the bound sees*):
 
-    * plain: ``log(1 + R_K) <= l_K``, with ``R_K`` the number of sampled negatives scored at or
-      above the positive (:prf:ref:`thm-sampled-rank-bound`) -- the rank among the sample, not
+    * plain: ``log(1 + rho_K) <= l_K``, with ``rho_K`` the number of sampled negatives scored at
+      or above the positive (:prf:ref:`thm-sampled-rank-bound`): the rank among the sample, not
       in the catalogue (:prf:ref:`thm-sampled-full-failure`);
     * corrected: ``E_S[exp(l_K)]`` equals the exponential of the full-catalogue loss, but
       ``E_S[l_K]`` is at most the full loss, and can be below ``-log`` of the full reciprocal
