@@ -256,7 +256,7 @@ class RecallBound:
 
     metric: np.ndarray  #: Recall@K under the tie policy
     miss: np.ndarray  #: 1 - Recall@K
-    miss_tied: np.ndarray  #: #{i in R : r_i > K} / m
+    miss_tied: np.ndarray  #: the share of relevant items with r_i > K, #{i in R with r_i > K} / m
     middle: np.ndarray  #: (1/m) sum_R log r_i / log(K+1)
     scaled_loss: np.ndarray  #: loss / log(K+1)
     loss: np.ndarray  #: ListNet loss
@@ -404,7 +404,7 @@ def reciprocal_rank_bound(labels, scores, *, ties="pessimistic", temperature=1.0
     Raises
     ------
     ValueError
-        Non-binary labels, or any invalid input (see :mod:`rankbound._validation`).
+        Non-binary labels, or any invalid input (every message names the function, the argument and the value).
 
     Examples
     --------

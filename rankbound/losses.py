@@ -34,6 +34,7 @@ __all__ = [
     "info_nce",
 ]
 
+#: The ListNet targets, ``"linear"`` y/Σy, ``"exponential"`` (2^y − 1)/Σ(2^y − 1), ``"softmax"`` softmax(y).
 TARGETS = ("linear", "exponential", "softmax")
 _NO_RELEVANT = ("raise", "nan", "zero")
 

@@ -29,6 +29,7 @@ from rankbound._validation import Lists, check_lists, check_option, check_scores
 
 __all__ = ["TIE_POLICIES", "order", "ranks", "tied_ranks"]
 
+#: The tie policies every metric and bound accepts (see the module docstring).
 TIE_POLICIES = ("pessimistic", "optimistic", "stable", "average")
 _ORDER_POLICIES = ("pessimistic", "optimistic", "stable")
 
