@@ -146,3 +146,63 @@ class TestXeNdcgMeanTarget:
         rows = np.array([[0, 1, 2], [2, 1, 0]], dtype=float)
         out = losses.xe_ndcg_mean_target(rows)
         np.testing.assert_allclose(out[1], out[0][::-1], rtol=1e-14)
+
+
+class TestAntitonicPrecision:
+    def test_tiny_entries_after_a_large_one(self):
+        """Prefix sums cancel for entries far below the first: the row is pooled exactly."""
+        t = rb.listnet_target([40.0, 0.0, 1.0], target="softmax")  # (1, 4e-18, 1.2e-17)
+        q = wc.antitonic_regression(t)
+        assert (q > 0).all()
+        np.testing.assert_allclose(q[1:], (t[1] + t[2]) / 2, rtol=1e-14)
+        # closed form: -t1 log t1 - (t2 + t3) log((t2 + t3)/2), with -t1 log t1 ~ t2 + t3
+        tail = t[1] + t[2]
+        expected = tail - tail * np.log(tail / 2)
+        assert wc.infimum_loss([40.0, 0.0, 1.0], target="softmax") == pytest.approx(
+            expected, rel=0.05
+        )
+
+    def test_pooling_loop_agrees_with_vectorised(self):
+        rng = np.random.default_rng(31)
+        v = rng.random((500, 8)) * (rng.random((500, 8)) < 0.6)
+        loop = np.array([wc._pool_adjacent_violators(row) for row in v])
+        np.testing.assert_allclose(loop, wc.antitonic_regression(v), rtol=0, atol=1e-15)
+
+
+class TestGapsWithCallableTargets:
+    def test_callable_equals_named_target(self):
+        def exponential(labels):
+            return rb.listnet_target(labels, target="exponential")
+
+        named = wc.exhaustive_gap(3, 6, metric="ndcg", target="exponential")
+        called = wc.exhaustive_gap(3, 6, metric="ndcg", target=exponential)
+        assert called.max_gap == named.max_gap and called.argmax == named.argmax
+        assert called.target == "exponential"
+
+    def test_xe_mean_target_fails_linear_ndcg(self):
+        r = wc.exhaustive_gap(3, 11, metric="ndcg", target=losses.xe_ndcg_mean_target)
+        assert r.max_gap > 0 and r.argmax == (11, 0, 2)
+
+    def test_rows_without_relevant_items_are_nan(self):
+        gap = wc.sequence_gap([[0, 0], [0, 1]], metric="rr", target=losses.xe_ndcg_mean_target)
+        assert np.isnan(gap[0]) and gap[1] == pytest.approx(0.0, abs=1e-15)
+
+
+class TestAdversarialRatio:
+    def test_ratio_objective(self):
+        r = wc.adversarial_gap(4, 3, metric="ndcg", target="linear", objective="ratio",
+                               population=32, rounds=40)
+        assert r.ratio is not None and 0 < r.ratio < 1
+        y = np.array(r.argmax, dtype=float)
+        inf = wc.infimum_loss(y)
+        assert r.ratio == pytest.approx((r.max_gap + inf) / inf)
+        assert "max ratio" in str(r)
+
+    def test_ratio_above_one_is_a_violation(self):
+        r = wc.adversarial_gap(3, 12, metric="ap", target="exponential", objective="ratio",
+                               population=64, rounds=80)
+        assert r.ratio > 1 and r.max_gap > 0
+
+    def test_objective_validated(self):
+        with pytest.raises(ValueError, match="adversarial_gap: 'objective'"):
+            wc.adversarial_gap(3, 2, objective="slack")
