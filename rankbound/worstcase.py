@@ -48,8 +48,10 @@ WORSTCASE_METRICS = ("rr", "ap", "ndcg", "ndcg_exp")
 def antitonic_regression(values) -> np.ndarray:
     r"""Least-squares non-increasing fit of each row of ``values`` (pool adjacent violators).
 
-    Uses the min–max formula :math:`q_i = \min_{j \le i} \max_{k \ge i} \bar v_{j..k}`, vectorised
-    over rows (cost :math:`O(n^2)` per row, meant for lists of up to a few hundred items).
+    Short rows (``n <= 64``, the exhaustive searches) use the min–max formula
+    :math:`q_i = \min_{j \le i} \max_{k \ge i} \bar v_{j..k}`, vectorised over rows at
+    :math:`O(n^2)` time and memory per row; longer rows go one by one through SciPy's
+    :math:`O(n)` ``isotonic_regression``, where the quadratic memory would dominate.
     Row sums are preserved.
 
     Examples
@@ -61,6 +63,11 @@ def antitonic_regression(values) -> np.ndarray:
     one = v.ndim == 1
     v2 = np.atleast_2d(v)
     nrow, n = v2.shape
+    if n > 64:
+        from scipy.optimize import isotonic_regression
+
+        q = np.stack([isotonic_regression(row, increasing=False).x for row in v2])
+        return q[0] if one else q
     c = np.zeros((nrow, n + 1))
     np.cumsum(v2, axis=1, out=c[:, 1:])
     j = np.arange(n)[:, None]

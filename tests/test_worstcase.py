@@ -121,3 +121,17 @@ class TestGaps:
         ad = wc.adversarial_gap(5, 3, metric="ap", target="exponential", population=64, rounds=60)
         assert ad.max_gap <= ex.max_gap + 1e-12
         assert ad.max_gap == pytest.approx(ex.max_gap)
+
+
+def test_long_rows_use_the_linear_time_path_and_agree():
+    rng = np.random.default_rng(5)
+    v = rng.random((3, 200))
+    ours = wc.antitonic_regression(v)
+    for row, q in zip(v, ours):
+        np.testing.assert_allclose(q, isotonic_regression(row, increasing=False).x, rtol=1e-12)
+    # the quadratic path on a 64-item prefix agrees with the same reference
+    np.testing.assert_allclose(
+        wc.antitonic_regression(v[:, :64]),
+        np.stack([isotonic_regression(r, increasing=False).x for r in v[:, :64]]),
+        rtol=1e-12, atol=1e-15,
+    )
