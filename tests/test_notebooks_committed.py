@@ -163,3 +163,19 @@ def test_no_timing_metadata(notebook):
     for i, cell in enumerate(nb.cells):
         found = sorted(CELL_TIMING_KEYS & set(cell.metadata))
         assert not found, f"{rel(path)}: cell {i} metadata has {found}"
+
+
+COLAB_SETUP = "# Colab (or any environment without rankbound)"
+
+
+def test_first_code_cell_installs_what_colab_lacks(notebook):
+    """The Colab launch button opens a bare kernel: the first code cell installs the package (and
+    the chapter's other imports) when rankbound is missing, and does nothing where it is present.
+    It is hidden from the rendered page (``remove-cell``)."""
+    path, nb = notebook
+    first = code_cells(nb)[0][1]
+    assert first.source.startswith(COLAB_SETUP), (
+        f"{rel(path)}: the first code cell must be the Colab setup cell (see book/rank-lemma.ipynb)"
+    )
+    assert 'find_spec("rankbound") is None' in first.source
+    assert {"remove-cell", "no-output-ok"} <= tags(first)
