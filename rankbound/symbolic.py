@@ -604,8 +604,11 @@ def am_gm_jensen(*, sizes=(2, 3)) -> Derivation:
     )
     for n in sizes:
         xs = sp.symbols(f"x1:{n + 1}", positive=True)
-        ws = list(sp.symbols(f"w1:{n}", nonnegative=True))
-        ws.append(1 - sum(ws))  # the weights sum to one
+        # Weights w_i = a_i / sum(a) with a_i > 0: nonnegative and summing to one by construction,
+        # so SymPy's assumptions carry both facts into the steps below.
+        a_s = sp.symbols(f"a1:{n + 1}", positive=True)
+        ws = [ai / sum(a_s) for ai in a_s]
+        st.eq(f"n={n}: the weights sum to one", sum(ws), 1)
         m = sum(w * xi for w, xi in zip(ws, xs, strict=True))
         hs = sp.symbols(f"h1:{n + 1}", nonnegative=True)  # the tangent gaps at x_i, each >= 0
         st.eq(
@@ -613,11 +616,10 @@ def am_gm_jensen(*, sizes=(2, 3)) -> Derivation:
             sp.log(m) - sum(w * sp.log(xi) for w, xi in zip(ws, xs, strict=True)),
             sum(w * (sp.log(m) + xi / m - 1 - sp.log(xi)) for w, xi in zip(ws, xs, strict=True)),
         )
-        w_free = sp.symbols(f"v1:{n + 1}", nonnegative=True)
         st.le(
-            f"n={n}: a nonnegative combination of tangent gaps is >= 0",
+            f"n={n}: the weighted sum of tangent gaps (each h_i >= 0 by the tangent step) is >= 0",
             0,
-            sum(w * h for w, h in zip(w_free, hs, strict=True)),
+            sum(w * h for w, h in zip(ws, hs, strict=True)),
         )
         st.note(
             f"n={n}: hence -log(sum w x) <= sum w (-log x)",

@@ -23,7 +23,8 @@ import re
 import sys
 from pathlib import Path
 
-import yaml
+
+from toc import toc_paths  # scripts/toc.py
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "book" / "api.md"
@@ -54,24 +55,7 @@ def public_modules() -> list[str]:
 
 def toc_sources() -> list[Path]:
     """The source files named in ``_toc.yml`` (only those are built)."""
-    names: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            names.extend(node[k] for k in ("root", "file") if isinstance(node.get(k), str))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8")))
-    paths = []
-    for name in names:
-        base = ROOT / name
-        candidates = [base] if base.suffix else [base.with_suffix(s) for s in (".ipynb", ".md")]
-        paths.extend(c for c in candidates[:2] if c.is_file())
-    return paths
+    return [p for p in toc_paths() if p.is_file()]
 
 
 def defined_labels() -> set[str]:

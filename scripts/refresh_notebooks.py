@@ -20,12 +20,13 @@ from pathlib import Path
 
 import ipykernel.kernelspec
 import nbformat
-import yaml
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 from traitlets import default
+
+from toc import toc_paths  # scripts/toc.py
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL_NAME = "python3"
@@ -52,34 +53,8 @@ class CurrentEnvKernelManager(AsyncKernelManager):
         return CurrentEnvKernelSpecManager(data_dir=self.data_dir)
 
 
-def toc_files(toc_path: Path = ROOT / "_toc.yml") -> list[Path]:
-    """Every file named in ``_toc.yml`` (root, chapters, parts, sections), resolved to a path."""
-    toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
-    names: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key in ("root", "file"):
-                if isinstance(node.get(key), str):
-                    names.append(node[key])
-            for value in node.values():
-                if isinstance(value, (list, dict)):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    paths = []
-    for name in names:
-        base = toc_path.parent / name
-        candidates = [base] if base.suffix else [base.with_suffix(s) for s in (".ipynb", ".md")]
-        paths.append(next((c for c in candidates if c.exists()), candidates[0]))
-    return paths
-
-
 def toc_notebooks() -> list[Path]:
-    return [p for p in toc_files() if p.suffix == ".ipynb"]
+    return [p for p in toc_paths() if p.suffix == ".ipynb"]
 
 
 def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

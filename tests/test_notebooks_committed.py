@@ -19,11 +19,11 @@ Cell tags understood here:
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 TOC = ROOT / "_toc.yml"
@@ -35,28 +35,8 @@ NB_TIMING_KEYS = {"execution", "papermill", "widgets"}
 CELL_TIMING_KEYS = {"execution", "ExecuteTime"}
 BINARY_MIME = {"image/png", "image/jpeg", "image/gif"}
 
-
-def toc_entries() -> list[Path]:
-    """Every file named by ``root``/``file`` anywhere in ``_toc.yml``, resolved to a path."""
-    names: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            names.extend(node[k] for k in ("root", "file") if isinstance(node.get(k), str))
-            for value in node.values():
-                if isinstance(value, (dict, list)):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(yaml.safe_load(TOC.read_text(encoding="utf-8")))
-    paths = []
-    for name in names:
-        base = ROOT / name
-        candidates = [base] if base.suffix else [base.with_suffix(s) for s in (".ipynb", ".md")]
-        paths.append(next((c for c in candidates if c.exists()), candidates[0]))
-    return paths
+sys.path.insert(0, str(ROOT / "scripts"))
+from toc import toc_paths as toc_entries  # noqa: E402  (scripts/toc.py)
 
 
 TOC_NOTEBOOKS = sorted(p for p in toc_entries() if p.suffix == ".ipynb")

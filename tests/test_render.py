@@ -32,13 +32,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-import yaml
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import api_page  # noqa: E402  (scripts/api_page.py)
 import browser  # noqa: E402  (scripts/browser.py)
+import toc  # noqa: E402  (scripts/toc.py)
 
 PARALLEL = 2
 MATHJAX_DIR = Path("_static/mathjax")
@@ -99,18 +99,7 @@ class Site:
 
 def toc_files() -> list[str]:
     """Every ``root``/``file`` of ``_toc.yml``, as written (no suffix)."""
-    names: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            names.extend(node[k] for k in ("root", "file") if isinstance(node.get(k), str))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8")))
+    names = toc.toc_names()
     return [str(Path(n).with_suffix("")) if Path(n).suffix in (".md", ".ipynb") else n
             for n in names]
 
