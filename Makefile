@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp
-# Pages for `make screenshots` (paths under _build/html, without .html).
-PAGES  ?= book/intro book/ranking-metrics
+# Pages for `make screenshots` (paths under _build/html, without .html): the introduction, a proof
+# chapter and an experiment chapter.
+PAGES  ?= book/intro book/rank-lemma book/learning-to-rank-experiment
 
 .DEFAULT_GOAL := help
 .PHONY: help venv book test refresh api screenshots pdf clean distclean
