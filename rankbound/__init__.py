@@ -24,10 +24,14 @@ from rankbound.bounds import (
     recall_bound,
     reciprocal_rank_bound,
 )
+from rankbound.datasets import RankingData, load_digits_retrieval, load_mslr_sample, synthetic_lists
 from rankbound.losses import (
+    MARGIN_KINDS,
     TARGETS,
+    info_nce,
     listnet_target,
     log_softmax,
+    margin_logits,
     negatives_cross_entropy,
     sampled_softmax_cross_entropy,
     softmax_cross_entropy,
@@ -43,8 +47,6 @@ from rankbound.metrics import (
     reciprocal_rank,
 )
 from rankbound.ranking import TIE_POLICIES, order, ranks, tied_ranks
-from rankbound.datasets import RankingData, load_digits_retrieval, load_mslr_sample, synthetic_lists
-from rankbound.losses import MARGIN_KINDS, info_nce, margin_logits
 from rankbound.train import TrainLog, train_embedding, train_listnet_linear
 
 __version__ = "0.1.0"
