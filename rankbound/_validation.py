@@ -20,6 +20,7 @@ import numpy as np
 
 __all__ = [
     "Lists",
+    "which_lists",
     "check_lists",
     "check_scores",
     "check_k",
@@ -92,6 +93,14 @@ def check_scores(func: str, scores, *, name: str = "scores") -> np.ndarray:
     return np.array(arr, dtype=np.float64, copy=True)
 
 
+def which_lists(bad: np.ndarray, one_list: bool) -> str:
+    """Name the offending lists in an error message: "the list", or the first few row indices."""
+    if one_list:
+        return "the list"
+    rows = np.flatnonzero(bad)
+    return f"row(s) {rows[:5].tolist()}" + ("..." if rows.size > 5 else "")
+
+
 def _check_mask(func: str, mask, shape: tuple[int, ...]) -> np.ndarray:
     if isinstance(mask, (str, bytes)):
         raise TypeError(f"{func}: 'mask' must be a boolean array; got {type(mask).__name__}")
@@ -109,8 +118,7 @@ def _check_mask(func: str, mask, shape: tuple[int, ...]) -> np.ndarray:
     m2 = np.atleast_2d(m)
     empty = ~m2.any(axis=1)
     if empty.any():
-        rows = np.flatnonzero(empty)
-        where = "the list" if m.ndim == 1 else f"row(s) {rows[:5].tolist()}" + ("..." if rows.size > 5 else "")
+        where = which_lists(empty, m.ndim == 1)
         raise ValueError(f"{func}: 'mask' must keep at least one item per list; it hides every item of {where}")
     return np.array(m2, dtype=bool, copy=True)
 

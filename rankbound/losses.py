@@ -14,9 +14,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from rankbound._validation import Lists, check_lists, check_option, check_positive_float, check_scores, _check_mask
-from rankbound._validation import check_indices, check_real
-from rankbound._validation import _shape_str, check_array, check_int
+from rankbound._validation import (
+    Lists,
+    _check_mask,
+    _shape_str,
+    check_array,
+    check_indices,
+    check_int,
+    check_lists,
+    check_option,
+    check_positive_float,
+    check_real,
+    check_scores,
+    which_lists,
+)
 from rankbound.metrics import _gains
 
 __all__ = [
@@ -108,8 +119,7 @@ def _undefined(func: str, defined: np.ndarray, lists: Lists, no_relevant: str, v
     if defined.all():
         return values
     if no_relevant == "raise":
-        rows = np.flatnonzero(~defined)
-        where = "the list" if lists.one_list else f"row(s) {rows[:5].tolist()}" + ("..." if rows.size > 5 else "")
+        where = which_lists(~defined, lists.one_list)
         raise ValueError(
             f"{func}: {where} has no relevant item (label > 0), so the target y/sum(y) is "
             f"undefined; pass no_relevant='nan' or 'zero' to accept such lists"
@@ -562,12 +572,7 @@ def info_nce(labels, scores, *, temperature=0.1, mask=None, no_relevant="raise")
         no_relevant=no_relevant if no_relevant != "raise" else "nan",
     )
     if no_relevant == "raise" and np.isnan(values).any():
-        rows = np.flatnonzero(np.isnan(values))
-        where = (
-            "the list"
-            if lists.one_list
-            else f"row(s) {rows[:5].tolist()}" + ("..." if rows.size > 5 else "")
-        )
+        where = which_lists(np.isnan(values), lists.one_list)
         raise ValueError(
             f"{func}: {where} has no positive (label > 0), so the loss is undefined; "
             f"pass no_relevant='nan' or 'zero' to accept such anchors"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln
 
-from rankbound._validation import Lists, check_k, check_lists, check_option
+from rankbound._validation import Lists, check_k, check_lists, check_option, which_lists
 from rankbound.ranking import TIE_POLICIES, _order_2d, _segment_sum, _sort_key, _tie_groups
 
 __all__ = [
@@ -123,8 +123,7 @@ def _finish(func: str, values: np.ndarray, defined: np.ndarray, srt: _Sorted, no
     """Apply the no-relevant-item convention and return a float (1-D input) or an array."""
     if not defined.all():
         if no_relevant == "raise":
-            rows = np.flatnonzero(~defined)
-            where = "the list" if srt.lists.one_list else f"row(s) {rows[:5].tolist()}" + ("..." if rows.size > 5 else "")
+            where = which_lists(~defined, srt.lists.one_list)
             raise ValueError(
                 f"{func}: {where} has no relevant item (label > 0), so the metric is undefined; "
                 f"pass no_relevant='zero' or 'nan' to accept such lists"
