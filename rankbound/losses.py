@@ -330,10 +330,15 @@ def softmax_cross_entropy(labels, scores, *, target="linear", temperature=1.0, m
     func = "softmax_cross_entropy"
     lists, t, defined, temperature = _prepare(func, labels, scores, target, temperature, mask, no_relevant)
     logp = _log_softmax_2d(_scaled(func, lists.scores, temperature), lists.mask)
+    values = _cross_entropy(t, logp)
+    return lists.unwrap(_undefined(func, defined, lists, no_relevant, values))
+
+
+def _cross_entropy(t: np.ndarray, logp: np.ndarray) -> np.ndarray:
+    """``-sum_i t_i log p_i`` per row."""
     # Terms with t_i = 0 are skipped before multiplying: 0 * log p_i would be 0 * -inf = NaN (and a
     # RuntimeWarning) at masked items and wherever p_i underflows to 0.
-    values = 0.0 - (t * np.where(t > 0, logp, 0.0)).sum(axis=1)  # 0.0 - x: no -0.0
-    return lists.unwrap(_undefined(func, defined, lists, no_relevant, values))
+    return 0.0 - (t * np.where(t > 0, logp, 0.0)).sum(axis=1)  # 0.0 - x: no -0.0
 
 
 def softmax_cross_entropy_gradient(labels, scores, *, target="linear", temperature=1.0, mask=None, no_relevant="raise"):
@@ -381,6 +386,12 @@ def negatives_cross_entropy(labels, scores, *, target="linear", temperature=1.0,
     func = "negatives_cross_entropy"
     lists, t, defined, temperature = _prepare(func, labels, scores, target, temperature, mask, no_relevant)
     x = _scaled(func, lists.scores, temperature)
+    values = _negatives_cross_entropy(x, t, lists)
+    return lists.unwrap(_undefined(func, defined, lists, no_relevant, values))
+
+
+def _negatives_cross_entropy(x: np.ndarray, t: np.ndarray, lists: Lists) -> np.ndarray:
+    """``-sum_{i relevant} t_i log(e^x_i / (e^x_i + sum_{j non-relevant} e^x_j))`` per row."""
     neg = lists.mask & (lists.labels <= 0)
     # log sum over negatives, shifted by the row max over negatives; -inf when there are none.
     xn = np.where(neg, x, -np.inf)
@@ -391,12 +402,10 @@ def negatives_cross_entropy(labels, scores, *, target="linear", temperature=1.0,
         # -log(e^x / (e^x + e^lse)) = log(1 + e^(lse - x)) = logaddexp(0, lse - x), with lse - x
         # formed as (top - x) + log_sum: forming top + log_sum first would round it at the scale of
         # |top| (an error of ~1e-11 at |s| = 1e5, enough to break ell_neg <= ListNet loss).
-        term = np.logaddexp(0.0, (finite_top - x) + log_sum)
-    # Select before multiplying: a negative far below the others has term = inf and t = 0.
-    use = (t > 0) & (lists.labels > 0)
-    values = (t * np.where(use, term, 0.0)).sum(axis=1)
-    return lists.unwrap(_undefined(func, defined, lists, no_relevant, values))
-
+        # Only at the relevant items (t > 0): elsewhere the term is unused, and may be inf.
+        rows, cols = np.nonzero((t > 0) & (lists.labels > 0))
+        term = np.logaddexp(0.0, (finite_top[rows, 0] - x[rows, cols]) + log_sum[rows, 0])
+    return np.bincount(rows, weights=t[rows, cols] * term, minlength=x.shape[0])
 
 
 # --- margin logits (NormFace / CosFace / ArcFace) and InfoNCE ----------------------------------

@@ -25,7 +25,13 @@ import numpy as np
 from scipy.special import gammaln
 
 from rankbound._validation import Lists, check_k, check_lists, check_option, which_lists
-from rankbound.ranking import TIE_POLICIES, _order_2d, _segment_sum, _sort_key, _tie_groups
+from rankbound.ranking import (
+    TIE_POLICIES,
+    _segment_sum,
+    _sort_key,
+    _sorted_order,
+    _tie_groups,
+)
 
 __all__ = [
     "reciprocal_rank",
@@ -72,76 +78,110 @@ def gains(labels, *, gain="linear") -> np.ndarray:
 @dataclass
 class _Sorted:
     """Per-position quantities of each row in ranked order (realisable policy) or, for
-    ``ties="average"``, their expectations over random orders of the tie groups."""
+    ``ties="average"``, their expectations over random orders of the tie groups.
 
-    rel: np.ndarray  # (B, n) relevance (0/1), or its expectation r/g
-    gain: np.ndarray  # (B, n) gain, or the group's mean gain
+    Only the first ``width`` positions are kept when a metric is cut at ``k`` (``width = min(k,
+    n)``); masked items sort last with label 0, so they add nothing to any sum."""
+
+    rel: np.ndarray  # (B, width) relevance (0/1), or its expectation r/g
+    gain: np.ndarray  # (B, width) gain, or the group's mean gain
     m: np.ndarray  # (B,) number of relevant items
     n: np.ndarray  # (B,) number of real items
     lists: Lists
-    # only for ties="average":
+    # only for ties="average" (full width):
     start: np.ndarray | None = None
     size: np.ndarray | None = None
     group_rel: np.ndarray | None = None
 
 
-def _prepare(func, labels, scores, mask, ties, gain="linear") -> _Sorted:
+def _prepare(func, labels, scores, mask, ties, gain="linear", k=None) -> _Sorted:
     check_option(func, "ties", ties, TIE_POLICIES)
     check_option(func, "gain", gain, _GAINS)
     lists = check_lists(func, labels, scores, mask)
-    g_all = _gains(func, lists.labels, gain)
-    rel_all = (lists.labels > 0).astype(np.float64)
-    m = rel_all.sum(axis=1)
+    return _sort_lists(func, lists, ties, gain, k)
+
+
+def _sort_lists(func, lists: Lists, ties: str, gain: str, k: int | None = None) -> _Sorted:
+    """Sort a validated batch once and read labels, relevance and gains in ranked order."""
+    idx, sorted_key = _sorted_order(lists, "stable" if ties == "average" else ties)
+    if ties != "average" and k is not None and k < idx.shape[1]:
+        idx = idx[:, :k]  # a metric cut at k reads only the top k positions
+    y = np.take_along_axis(lists.labels, idx, axis=1)
+    return _ranked_view(func, lists, y, sorted_key, ties, gain)
+
+
+def _ranked_view(func, lists: Lists, y, sorted_key, ties: str, gain: str) -> _Sorted:
+    """:class:`_Sorted` from labels ``y`` in ranked order (the first columns, or all of them)
+    and the sorted keys (used by ``ties="average"`` for the tie groups)."""
+    m = (lists.labels > 0).sum(axis=1).astype(np.float64)
     n = lists.mask.sum(axis=1).astype(np.float64)
     if ties != "average":
-        idx = _order_2d(lists, ties)
-        return _Sorted(
-            rel=np.take_along_axis(rel_all, idx, axis=1),
-            gain=np.take_along_axis(g_all, idx, axis=1),
-            m=m,
-            n=n,
-            lists=lists,
-        )
-    key = _sort_key(lists)
-    idx = np.argsort(key, axis=1, kind="stable")
-    start, size = _tie_groups(np.take_along_axis(key, idx, axis=1))
-    group_rel = _segment_sum(np.take_along_axis(rel_all, idx, axis=1), start, size)
-    group_gain = _segment_sum(np.take_along_axis(g_all, idx, axis=1), start, size)
-    return _Sorted(
-        rel=group_rel / size,
-        gain=group_gain / size,
-        m=m,
-        n=n,
-        lists=lists,
-        start=start,
-        size=size,
-        group_rel=group_rel,
-    )
+        return _Sorted(rel=(y > 0).astype(np.float64), gain=_gains(func, y, gain), m=m, n=n,
+                       lists=lists)
+    start, size = _tie_groups(sorted_key)
+    group_rel = _segment_sum((y > 0).astype(np.float64), start, size)
+    group_gain = _segment_sum(_gains(func, y, gain), start, size)
+    return _Sorted(rel=group_rel / size, gain=group_gain / size, m=m, n=n, lists=lists,
+                   start=start, size=size, group_rel=group_rel)
 
 
-def _finish(func: str, values: np.ndarray, defined: np.ndarray, srt: _Sorted, no_relevant: str):
+def _finish(func: str, values: np.ndarray, defined: np.ndarray, lists: Lists, no_relevant: str):
     """Apply the no-relevant-item convention and return a float (1-D input) or an array."""
     if not defined.all():
         if no_relevant == "raise":
-            where = which_lists(~defined, srt.lists.one_list)
+            where = which_lists(~defined, lists.one_list)
             raise ValueError(
                 f"{func}: {where} has no relevant item (label > 0), so the metric is undefined; "
                 f"pass no_relevant='zero' or 'nan' to accept such lists"
             )
         values = np.where(defined, values, 0.0 if no_relevant == "zero" else np.nan)
-    return srt.lists.unwrap(values)
+    return lists.unwrap(values)
 
 
-def _cut(srt: _Sorted, k: int | None) -> np.ndarray:
-    """Boolean (B, n): positions 1..k of the ranking (all real positions when k is None)."""
-    nrow, ncol = srt.rel.shape
-    pos = np.arange(1, ncol + 1)
-    limit = srt.n[:, None] if k is None else k
-    return np.broadcast_to(pos, (nrow, ncol)) <= limit
+def _head(x: np.ndarray, k: int | None) -> np.ndarray:
+    """The first ``k`` positions of a (B, n) array (all of them when k is None)."""
+    return x if k is None else x[:, :k]
 
 
 def _discount(ncol: int) -> np.ndarray:
     return 1.0 / np.log2(np.arange(2, ncol + 2, dtype=np.float64))
+
+
+def _first_relevant(lists: Lists, ties: str) -> np.ndarray:
+    """Reciprocal rank of each row by counting, without sorting (O(n) per list).
+
+    The first relevant item lies in the best-scored tie group that holds a relevant item: ``a``
+    items score strictly better, the group has ``g`` items of which ``r`` are relevant. Then the
+    first relevant position is ``a + 1`` (optimistic), ``a + g - r + 1`` (pessimistic: the
+    group's non-relevant items first), ``a + 1 + #{tied items before the first relevant index}``
+    (stable), and for ``"average"`` the expectation of ``1/(a + J)`` with
+    ``P(J = j) = C(g-j, r-1) / C(g, r)``. Rows with no relevant item give a finite placeholder.
+    """
+    key = _sort_key(lists)
+    rel = lists.labels > 0  # masked items have label 0
+    best = np.where(rel, key, np.inf).min(axis=1, keepdims=True)
+    above = (key < best).sum(axis=1).astype(np.float64)
+    tied = key == best
+    if ties == "optimistic":
+        return 1.0 / (above + 1.0)
+    if ties == "pessimistic":
+        return 1.0 / (above + (tied & ~rel).sum(axis=1) + 1.0)
+    if ties == "stable":
+        first = np.argmax(tied & rel, axis=1)
+        before = (tied & (np.arange(key.shape[1]) < first[:, None])).sum(axis=1)
+        return 1.0 / (above + before + 1.0)
+    g = tied.sum(axis=1).astype(np.float64)[:, None]
+    r = np.maximum((tied & rel).sum(axis=1), 1).astype(np.float64)[:, None]
+    width = max(1, int((g - r).max()) + 1)
+    j = np.arange(1, width + 1, dtype=np.float64)[None, :]
+    possible = j <= g - r + 1
+    top = np.where(possible, g - j, 0.0)
+    log_w = (
+        gammaln(top + 1) - gammaln(r) - gammaln(np.maximum(top - r + 2, 1.0))
+        - (gammaln(g + 1) - gammaln(r + 1) - gammaln(g - r + 1))
+    )
+    w = np.where(possible, np.exp(np.where(possible, log_w, 0.0)), 0.0)
+    return (w / (above[:, None] + j)).sum(axis=1)
 
 
 def reciprocal_rank(labels, scores, *, ties="stable", mask=None, no_relevant="zero"):
@@ -164,31 +204,10 @@ def reciprocal_rank(labels, scores, *, ties="stable", mask=None, no_relevant="ze
     """
     func = "reciprocal_rank"
     check_option(func, "no_relevant", no_relevant, _NO_RELEVANT)
-    srt = _prepare(func, labels, scores, mask, ties)
-    defined = srt.m > 0
-    ncol = srt.rel.shape[1]
-    if ties != "average":
-        first = np.argmax(srt.rel > 0, axis=1)
-        values = 1.0 / (first + 1.0)
-    else:
-        # The first group with a relevant item; every position in it, at offset j = 1..g.
-        has_rel = srt.group_rel > 0
-        first_pos = np.argmax(has_rel, axis=1)
-        a = np.take_along_axis(srt.start, first_pos[:, None], axis=1)
-        g = np.take_along_axis(srt.size, first_pos[:, None], axis=1).astype(np.float64)
-        r = np.take_along_axis(srt.group_rel, first_pos[:, None], axis=1)
-        r = np.maximum(r, 1.0)  # rows with no relevant item are discarded by _finish
-        j = np.arange(1, ncol + 1)[None, :].astype(np.float64)
-        possible = j <= g - r + 1
-        with np.errstate(invalid="ignore"):
-            top = np.where(possible, g - j, 0.0)
-            log_w = (
-                gammaln(top + 1) - gammaln(r) - gammaln(np.maximum(top - r + 2, 1.0))
-                - (gammaln(g + 1) - gammaln(r + 1) - gammaln(g - r + 1))
-            )
-        w = np.where(possible, np.exp(log_w), 0.0)
-        values = (w / (a + j)).sum(axis=1)
-    return _finish(func, values, defined, srt, no_relevant)
+    check_option(func, "ties", ties, TIE_POLICIES)
+    lists = check_lists(func, labels, scores, mask)
+    defined = (lists.labels > 0).any(axis=1)
+    return _finish(func, _first_relevant(lists, ties), defined, lists, no_relevant)
 
 
 def precision_at_k(labels, scores, *, k=None, ties="stable", mask=None, no_relevant="zero"):
@@ -210,10 +229,10 @@ def precision_at_k(labels, scores, *, k=None, ties="stable", mask=None, no_relev
     func = "precision_at_k"
     k = check_k(func, k)
     check_option(func, "no_relevant", no_relevant, _NO_RELEVANT)
-    srt = _prepare(func, labels, scores, mask, ties)
-    hits = np.where(_cut(srt, k), srt.rel, 0.0).sum(axis=1)
+    srt = _prepare(func, labels, scores, mask, ties, k=k)
+    hits = _head(srt.rel, k).sum(axis=1)
     denom = srt.n if k is None else float(k)
-    return _finish(func, hits / denom, srt.m > 0, srt, no_relevant)
+    return _finish(func, hits / denom, srt.m > 0, srt.lists, no_relevant)
 
 
 def recall_at_k(labels, scores, *, k=None, ties="stable", mask=None, no_relevant="zero"):
@@ -229,11 +248,13 @@ def recall_at_k(labels, scores, *, k=None, ties="stable", mask=None, no_relevant
     func = "recall_at_k"
     k = check_k(func, k)
     check_option(func, "no_relevant", no_relevant, _NO_RELEVANT)
-    srt = _prepare(func, labels, scores, mask, ties)
-    hits = np.where(_cut(srt, k), srt.rel, 0.0).sum(axis=1)
+    srt = _prepare(func, labels, scores, mask, ties, k=k)
+    return _finish(func, _recall_values(srt, k), srt.m > 0, srt.lists, no_relevant)
+
+
+def _recall_values(srt: _Sorted, k: int | None) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
-        values = hits / srt.m
-    return _finish(func, values, srt.m > 0, srt, no_relevant)
+        return _head(srt.rel, k).sum(axis=1) / srt.m
 
 
 def average_precision(labels, scores, *, k=None, ties="stable", mask=None, no_relevant="zero"):
@@ -254,12 +275,15 @@ def average_precision(labels, scores, *, k=None, ties="stable", mask=None, no_re
     func = "average_precision"
     k = check_k(func, k)
     check_option(func, "no_relevant", no_relevant, _NO_RELEVANT)
-    srt = _prepare(func, labels, scores, mask, ties)
+    srt = _prepare(func, labels, scores, mask, ties, k=k)
+    return _finish(func, _ap_values(srt, k), srt.m > 0, srt.lists, no_relevant)
+
+
+def _ap_values(srt: _Sorted, k: int | None) -> np.ndarray:
     ncol = srt.rel.shape[1]
     pos = np.arange(1, ncol + 1, dtype=np.float64)[None, :]
-    if ties != "average":
-        prec = np.cumsum(srt.rel, axis=1) / pos
-        contrib = srt.rel * prec
+    if srt.start is None:
+        contrib = srt.rel * np.cumsum(srt.rel, axis=1) / pos
     else:
         # Relevant items strictly above each group: cumulative relevance before the group start.
         c = np.zeros((srt.rel.shape[0], ncol + 1))
@@ -270,16 +294,24 @@ def average_precision(labels, scores, *, k=None, ties="stable", mask=None, no_re
         j = pos - srt.start  # offset inside the group, 1..g
         with np.errstate(invalid="ignore", divide="ignore"):
             inside = np.where(g > 1, (j - 1) * (r - 1) / (g - 1), 0.0)
-        contrib = (r / g) * (before + 1.0 + inside) / pos
-    contrib = np.where(_cut(srt, k), contrib, 0.0)
+        contrib = _head((r / g) * (before + 1.0 + inside) / pos, k)
     with np.errstate(invalid="ignore", divide="ignore"):
-        values = contrib.sum(axis=1) / srt.m
-    return _finish(func, values, srt.m > 0, srt, no_relevant)
+        return contrib.sum(axis=1) / srt.m
 
 
-def _dcg_sorted(srt: _Sorted, k: int | None) -> np.ndarray:
-    ncol = srt.rel.shape[1]
-    return np.where(_cut(srt, k), srt.gain * _discount(ncol), 0.0).sum(axis=1)
+def _dcg_sorted(gain: np.ndarray, k: int | None) -> np.ndarray:
+    """DCG@k of gains given in ranked order, (B, width) -> (B,)."""
+    gain = _head(gain, k)
+    return (gain * _discount(gain.shape[1])).sum(axis=1)
+
+
+def _ideal_dcg(func: str, labels: np.ndarray, gain: str, k: int | None) -> np.ndarray:
+    """DCG@k of each row's labels in decreasing order (the ideal ranking)."""
+    neg = -_gains(func, labels, gain)
+    if k is not None and k < neg.shape[1]:
+        neg = np.partition(neg, k - 1, axis=1)[:, :k]  # the k largest gains, unordered
+    neg.sort(axis=1)
+    return _dcg_sorted(-neg, k)
 
 
 def dcg(labels, scores, *, k=None, ties="stable", gain="linear", mask=None):
@@ -297,8 +329,8 @@ def dcg(labels, scores, *, k=None, ties="stable", gain="linear", mask=None):
     """
     func = "dcg"
     k = check_k(func, k)
-    srt = _prepare(func, labels, scores, mask, ties, gain)
-    return srt.lists.unwrap(_dcg_sorted(srt, k))
+    srt = _prepare(func, labels, scores, mask, ties, gain, k=k)
+    return srt.lists.unwrap(_dcg_sorted(srt.gain, k))
 
 
 def ndcg(labels, scores, *, k=None, ties="stable", gain="linear", mask=None, no_relevant="zero"):
@@ -321,11 +353,13 @@ def ndcg(labels, scores, *, k=None, ties="stable", gain="linear", mask=None, no_
     func = "ndcg"
     k = check_k(func, k)
     check_option(func, "no_relevant", no_relevant, _NO_RELEVANT)
-    srt = _prepare(func, labels, scores, mask, ties, gain)
-    ideal_gain = -np.sort(-_gains(func, srt.lists.labels, gain), axis=1)
-    ideal = _Sorted(rel=srt.rel, gain=ideal_gain, m=srt.m, n=srt.n, lists=srt.lists)
-    idcg = _dcg_sorted(ideal, k)
-    defined = idcg > 0
+    srt = _prepare(func, labels, scores, mask, ties, gain, k=k)
+    values, idcg = _ndcg_values(func, srt, gain, k)
+    return _finish(func, values, idcg > 0, srt.lists, no_relevant)
+
+
+def _ndcg_values(func: str, srt: _Sorted, gain: str, k: int | None):
+    """NDCG@k of each row and its ideal DCG@k (the NDCG is defined where IDCG > 0)."""
+    idcg = _ideal_dcg(func, srt.lists.labels, gain, k)
     with np.errstate(invalid="ignore", divide="ignore"):
-        values = _dcg_sorted(srt, k) / idcg
-    return _finish(func, values, defined, srt, no_relevant)
+        return _dcg_sorted(srt.gain, k) / idcg, idcg
