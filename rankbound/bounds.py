@@ -58,14 +58,14 @@ from rankbound._validation import (
     check_scores,
 )
 from rankbound.losses import (
-    _cross_entropy,
     _log_softmax_2d,
-    _negatives_cross_entropy,
+    _negatives_log_normaliser,
+    _negatives_sum,
     _scaled,
-    _target_2d,
 )
 from rankbound.metrics import (
     _ap_values,
+    _discount,
     _first_relevant,
     _gains,
     _ndcg_values,
@@ -73,7 +73,7 @@ from rankbound.metrics import (
     _ranked_view,
     _Sorted,
 )
-from rankbound.ranking import TIE_POLICIES, _sorted_order, _tie_groups
+from rankbound.ranking import TIE_POLICIES, _group_ends, _sorted_order
 
 __all__ = [
     "BOUND_NAMES",
@@ -123,33 +123,54 @@ class _Batch:
 
     Each row is sorted once, under the tie policy (the stable order for ``"average"``, whose
     metrics come from the tie groups), and everything else is computed on the sorted rows
-    (``sorted``): the metrics read positions directly, ``r_i`` is the end of ``i``'s tie group and
-    ``N_i`` a cumulative count. Every term of a bound is a sum over a list's items or a per-item
-    comparison, so the order in which the items are stored does not change it (up to rounding).
+    (``sorted``). Every term of a bound is either a per-item comparison (the rank lemma) or a
+    sum over the relevant items of a list, so the relevant items are gathered once, row by row
+    (``r_row``, ``r_pos``: their row and their position in the ranking), and each sum over them
+    is one ``np.bincount``. Under a realisable policy the metrics of binary relevance come from
+    the same positions: RR from the first, AP from the j-th at position p (precision j/p), DCG
+    from the discounts at the positions.
     """
 
     def __init__(self, func: str, lists: Lists, ties: str, temperature: float, gain="linear"):
         self.func, self.lists, self.ties, self.temperature, self.gain = (
             func, lists, ties, temperature, gain
         )
-        self.order, sorted_key = _sorted_order(lists, "stable" if ties == "average" else ties)
-        self.sorted_key = sorted_key
-        real = np.isfinite(sorted_key)  # masked items sort last, with key +inf
+        self.order, self.sorted_key = _sorted_order(
+            lists, "stable" if ties == "average" else ties
+        )
+        real = np.isfinite(self.sorted_key)  # masked items sort last, with key +inf
         self.sorted = Lists(
             labels=np.take_along_axis(lists.labels, self.order, axis=1),
-            scores=np.where(real, 0.0 - sorted_key, 0.0),  # the key is -score: exact
+            scores=np.where(real, 0.0 - self.sorted_key, 0.0),  # the key is -score: exact
             mask=real,
             one_list=lists.one_list,
             masked=lists.masked,
         )
-        self.groups = _tie_groups(sorted_key)
         self.x = _scaled(func, self.sorted.scores, temperature)  # refuses an overflowing T
-        self.rel = self.sorted.labels > 0  # masked items have label 0
-        self.m = self.rel.sum(axis=1).astype(np.float64)
-        self.defined = self.m > 0
+        nrow = self.x.shape[0]
         self.n = real.sum(axis=1).astype(np.float64)
-        # largest |s_i / T| of each list: the absolute rounding scale of the loss terms
-        self.scale = np.abs(self.x).max(axis=1)
+        # largest |s_i / T| of each list, the absolute rounding scale of the loss terms: the
+        # rows are sorted, so it is at the first or the last real item
+        last = self.n.astype(np.intp) - 1
+        self.scale = np.maximum(np.abs(self.x[:, 0]), np.abs(self.x[np.arange(nrow), last]))
+        # the relevant items, row by row (np.nonzero is row-major); masked items have label 0
+        self.r_row, self.r_pos = np.nonzero(self.sorted.labels > 0)
+        self.m = self.sum_rel(1.0)
+        self.defined = self.m > 0
+
+    def sum_rel(self, values) -> np.ndarray:
+        """``sum_{i in R} values_i`` per row, ``values`` given at the relevant items."""
+        weights = np.broadcast_to(values, self.r_row.shape)
+        return np.bincount(self.r_row, weights=weights, minlength=self.x.shape[0])
+
+    def mean_rel(self, values) -> np.ndarray:
+        """``(1/m) sum_{i in R} values_i`` per row; NaN where m = 0."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.sum_rel(values) / np.where(self.defined, self.m, np.nan)
+
+    def at_rel(self, values: np.ndarray) -> np.ndarray:
+        """A (B, n) array read at the relevant items."""
+        return values[self.r_row, self.r_pos]
 
     def to_items(self, values: np.ndarray) -> np.ndarray:
         """Per-item values from sorted order back to the caller's order (NaN at masked items)."""
@@ -159,24 +180,26 @@ class _Batch:
 
     @cached_property
     def rank(self) -> np.ndarray:
-        """``r_i = #{j : s_j >= s_i}``: the end of the item's tie group."""
-        start, size = self.groups
-        return (start + size).astype(np.float64)
+        """``r_i = #{j : s_j >= s_i}`` of every item: one past the end of its tie group."""
+        return _group_ends(self.sorted_key).astype(np.float64)
 
     @cached_property
-    def log_rank(self) -> np.ndarray:
-        return np.log(self.rank)
+    def rank_rel(self) -> np.ndarray:
+        return self.at_rel(self.rank)
 
     @cached_property
     def mean_log_rank(self) -> np.ndarray:
-        return self._mean_rel(self.log_rank)
+        return self.mean_rel(np.log(self.rank_rel))
 
-    def _mean_rel(self, values: np.ndarray) -> np.ndarray:
-        """``(1/m) sum_{i in R} values_i`` per row; NaN where m = 0."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.rel, values, 0.0).sum(axis=1) / np.where(
-                self.defined, self.m, np.nan
-            )
+    @cached_property
+    def first_in_row(self) -> np.ndarray:
+        """Index into ``r_row``/``r_pos`` of each row's first relevant item (0 where none)."""
+        start = np.cumsum(self.m) - self.m
+        return np.where(self.defined, start, 0).astype(np.intp)
+
+    @cached_property
+    def realisable(self) -> bool:
+        return self.ties != "average"
 
     def sorted_metrics(self, gain: str = "linear") -> _Sorted:
         """The metrics' view of the batch: relevance and gains by position (no new sort)."""
@@ -195,10 +218,15 @@ class _Batch:
     def loss(self) -> np.ndarray:
         return self.loss_for("linear")
 
+    def target_rel(self, target: str) -> np.ndarray:
+        """The ListNet target ``g_i / sum_j g_j`` at the relevant items (``gain`` g)."""
+        g = _gains(self.func, self.at_rel(self.sorted.labels), target)
+        return g / self.sum_rel(g)[self.r_row]
+
     def loss_for(self, target: str) -> np.ndarray:
         """ListNet loss with the linear or exponential target; NaN for lists without one."""
-        t, defined = _target_2d(self.func, self.sorted, target)
-        return np.where(defined, _cross_entropy(t, self.log_prob), np.nan)
+        loss = 0.0 - self.sum_rel(self.target_rel(target) * self.at_rel(self.log_prob))
+        return np.where(self.defined, loss, np.nan)
 
     def undefined_to_nan(self, values: np.ndarray) -> np.ndarray:
         return np.where(self.defined, values, np.nan)
@@ -366,7 +394,7 @@ class MeanBound:
 
 def _rank_lemma(b: _Batch) -> RankLemma:
     """Both sides per item, in item order (NaN at masked items)."""
-    return RankLemma(log_rank=b.to_items(b.log_rank), neg_log_prob=b.to_items(0.0 - b.log_prob))
+    return RankLemma(log_rank=b.to_items(np.log(b.rank)), neg_log_prob=b.to_items(0.0 - b.log_prob))
 
 
 def rank_lemma(scores, *, temperature=1.0, mask=None) -> RankLemma:
@@ -417,7 +445,11 @@ def rank_lemma(scores, *, temperature=1.0, mask=None) -> RankLemma:
 
 
 def _rr(b: _Batch) -> ReciprocalRankBound:
-    metric = b.undefined_to_nan(_first_relevant(b.lists, b.ties))
+    if b.realisable:  # the first relevant position
+        metric = 1.0 / (b.r_pos[b.first_in_row] + 1.0) if b.r_pos.size else np.ones(b.m.shape)
+    else:
+        metric = _first_relevant(b.sorted, "average")
+    metric = b.undefined_to_nan(metric)
     return ReciprocalRankBound(
         metric=metric,
         neg_log_metric=_neg_log(metric),
@@ -473,10 +505,19 @@ def reciprocal_rank_bound(labels, scores, *, ties="pessimistic", temperature=1.0
     return _unwrap(_rr(b), b.lists.one_list)
 
 
+def _cumulative_discount(n: int) -> np.ndarray:
+    """``IDCG_m = sum_{p=1}^m 1/log2(1+p)`` for m = 0..n."""
+    return np.concatenate([[0.0], np.cumsum(_discount(n))])
+
+
 def _ndcg(b: _Batch) -> NDCGBound:
-    metric, idcg = _ndcg_values(b.func, b.sorted_metrics(), "linear", None)
-    metric = b.undefined_to_nan(metric)
+    idcg = _cumulative_discount(b.x.shape[1])[b.m.astype(np.intp)]  # binary: m gains of 1
     with np.errstate(divide="ignore", invalid="ignore"):
+        if b.realisable:
+            metric = b.sum_rel(_discount(b.x.shape[1])[b.r_pos]) / idcg
+        else:
+            metric = _ndcg_values(b.func, b.sorted_metrics(), "linear", None)[0]
+        metric = b.undefined_to_nan(metric)
         ratio = np.where(b.defined, np.log(idcg / b.m), np.nan)
     return NDCGBound(
         metric=metric,
@@ -526,19 +567,27 @@ def ndcg_bound(labels, scores, *, ties="pessimistic", temperature=1.0, mask=None
 
 
 def _ap(b: _Batch) -> AveragePrecisionBound:
-    metric = b.undefined_to_nan(_ap_values(b.sorted_metrics(), None))
-    # N_i = #{j non-relevant : s_j >= s_i}: the non-relevant items up to the end of i's tie group.
-    start, size = b.groups
-    non_rel = np.cumsum(b.sorted.mask & ~b.rel, axis=1)
-    n_neg = np.take_along_axis(non_rel, start + size - 1, axis=1).astype(np.float64)
-    t, _ = _target_2d(b.func, b.sorted, "linear")
-    loss_neg = b.undefined_to_nan(_negatives_cross_entropy(b.x, t, b.sorted))
+    if b.realisable:  # the j-th relevant item of a row, at position p, has precision j/p
+        j = np.arange(1.0, b.r_row.size + 1.0) - b.first_in_row[b.r_row]
+        metric = b.mean_rel(j / (b.r_pos + 1.0))
+    else:
+        metric = _ap_values(b.sorted_metrics(), None)
+    metric = b.undefined_to_nan(metric)
+    # N_i = #{j non-relevant : s_j >= s_i}: the items up to the end of i's tie group (r_i of
+    # them, all real) minus the relevant ones among them.
+    relevant_before = np.cumsum(b.sorted.labels > 0, axis=1)
+    ends = b.rank_rel.astype(np.intp) - 1
+    n_neg = b.rank_rel - relevant_before[b.r_row, ends]
+    neg = b.sorted.mask & (b.sorted.labels <= 0)
+    loss_neg = _negatives_sum(
+        b.r_row, b.at_rel(b.x), b.target_rel("linear"), *_negatives_log_normaliser(b.x, neg)
+    )
     return AveragePrecisionBound(
         metric=metric,
         neg_log_metric=_neg_log(metric),
-        neg_log_lower=_neg_log(b._mean_rel(1.0 / (1.0 + n_neg))),
-        middle=b._mean_rel(np.log1p(n_neg)),
-        loss_neg=loss_neg,
+        neg_log_lower=_neg_log(b.mean_rel(1.0 / (1.0 + n_neg))),
+        middle=b.mean_rel(np.log1p(n_neg)),
+        loss_neg=b.undefined_to_nan(loss_neg),
         loss=b.loss,
         defined=b.defined,
     )
@@ -586,12 +635,16 @@ def average_precision_bound(labels, scores, *, ties="pessimistic", temperature=1
 
 
 def _recall(b: _Batch, k: int) -> RecallBound:
-    metric = b.undefined_to_nan(_recall_values(b.sorted_metrics(), k))
+    if b.realisable:
+        metric = b.mean_rel((b.r_pos < k).astype(np.float64))
+    else:
+        metric = _recall_values(b.sorted_metrics(), k)
+    metric = b.undefined_to_nan(metric)
     log_k1 = math.log(k + 1.0)
     return RecallBound(
         metric=metric,
         miss=1.0 - metric,
-        miss_tied=b._mean_rel((b.rank > k).astype(np.float64)),
+        miss_tied=b.mean_rel((b.rank_rel > k).astype(np.float64)),
         middle=b.mean_log_rank / log_k1,
         scaled_loss=b.loss / log_k1,
         loss=b.loss,
@@ -642,23 +695,21 @@ def recall_bound(labels, scores, *, k, ties="pessimistic", temperature=1.0, mask
 
 def _graded(b: _Batch) -> GradedNDCGBound:
     metric, idcg = _ndcg_values(b.func, b.sorted_metrics(b.gain), b.gain, None)
-    g = _gains(b.func, b.sorted.labels, b.gain)  # masked items have gain 0
-    total = g.sum(axis=1)
-    defined = total > 0
-    metric = np.where(defined, metric, np.nan)
+    metric = b.undefined_to_nan(metric)  # the relevant items are those with a gain > 0
     loss = b.loss_for(b.gain)
+    w = b.target_rel(b.gain)  # g_i / G at the relevant items
+    total = b.sum_rel(_gains(b.func, b.at_rel(b.sorted.labels), b.gain))
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(defined, np.log(idcg / total), np.nan)
-        w = g / np.where(defined, total, 1.0)[:, None]
-    rank_term = (w * np.where(w > 0, b.log_rank, 0.0)).sum(axis=1)
+        ratio = np.where(b.defined, np.log(idcg / total), np.nan)
+    rank_term = b.sum_rel(w * np.log(b.rank_rel))
     return GradedNDCGBound(
         metric=metric,
         neg_log_metric=_neg_log(metric),
-        middle=np.where(defined, ratio + rank_term, np.nan),
+        middle=np.where(b.defined, ratio + rank_term, np.nan),
         shifted_loss=loss + ratio,
         loss=loss,
         log_idcg_ratio=ratio,
-        defined=defined,
+        defined=b.defined,
     )
 
 
@@ -1081,9 +1132,15 @@ def _parse_bounds(func: str, bounds) -> list[_Spec]:
     return specs
 
 
+def _tolerance_terms(n, scale, atol, rtol):
+    """The absolute and relative tolerance of each list (see :func:`check`, Notes)."""
+    a = _TOL_FACTOR * n * _EPS * (1.0 + scale) if atol is None else np.full(np.shape(n), atol)
+    r = _TOL_FACTOR * n * _EPS if rtol is None else np.full(np.shape(n), rtol)
+    return a, r
+
+
 def _tolerances(lhs, rhs, n, scale, atol, rtol):
-    a = _TOL_FACTOR * n * _EPS * (1.0 + scale) if atol is None else atol
-    r = _TOL_FACTOR * n * _EPS if rtol is None else rtol
+    a, r = _tolerance_terms(n, scale, atol, rtol)
     return a + r * np.maximum(np.abs(lhs), np.abs(rhs))
 
 
@@ -1175,15 +1232,19 @@ class _Checker:
         return parts
 
     def _rank_lemma_part(self, b: _Batch):
-        # Per item, in sorted order; a list counts once, with its smallest slack.
-        real = b.sorted.mask
-        lhs, rhs = b.log_rank, 0.0 - b.log_prob
-        tol = _tolerances(lhs, rhs, b.n[:, None], b.scale[:, None], self.atol, self.rtol)
-        with np.errstate(invalid="ignore"):  # -inf - -inf at masked items, discarded
-            excess = np.where(real, lhs - rhs, -np.inf)
-            slack = np.where(real, rhs - lhs, np.inf).min(axis=1)
-        violated = (excess > tol) & real
-        return slack, violated.any(axis=1), excess.max(axis=1)
+        # Per item, in sorted order; a list counts once, with its smallest slack. Both sides are
+        # >= 0, so an item can only violate "excess > atol + rtol max(lhs, rhs)" if its excess
+        # passes atol: the full test runs on the rows where the largest excess does.
+        lhs, rhs = np.log(b.rank), 0.0 - b.log_prob  # rhs = +inf at masked items
+        excess = lhs - rhs
+        worst = excess.max(axis=1)
+        atol, rtol = _tolerance_terms(b.n, b.scale, self.atol, self.rtol)
+        violated = worst > atol
+        rows = np.flatnonzero(violated)
+        if rows.size:
+            tol = atol[rows, None] + rtol[rows, None] * np.maximum(lhs[rows], rhs[rows])
+            violated[rows] = ((excess[rows] > tol) & b.sorted.mask[rows]).any(axis=1)
+        return 0.0 - worst, violated, worst
 
     def merge(self, blocks: list[list], rows: int) -> None:
         """Add one batch, given the results of its blocks of rows in order."""

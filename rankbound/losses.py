@@ -392,20 +392,32 @@ def negatives_cross_entropy(labels, scores, *, target="linear", temperature=1.0,
 
 def _negatives_cross_entropy(x: np.ndarray, t: np.ndarray, lists: Lists) -> np.ndarray:
     """``-sum_{i relevant} t_i log(e^x_i / (e^x_i + sum_{j non-relevant} e^x_j))`` per row."""
-    neg = lists.mask & (lists.labels <= 0)
-    # log sum over negatives, shifted by the row max over negatives; -inf when there are none.
+    top, log_sum = _negatives_log_normaliser(x, lists.mask & (lists.labels <= 0))
+    # Only at the relevant items (t > 0): elsewhere the term is unused, and may be inf.
+    rows, cols = np.nonzero((t > 0) & (lists.labels > 0))
+    return _negatives_sum(rows, x[rows, cols], t[rows, cols], top, log_sum)
+
+
+def _negatives_log_normaliser(x: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``log sum_{j in neg} e^x_j`` of each row as ``top + log_sum``: the largest negative
+    (0 when there is none) and the log of the shifted sum (-inf when there is none)."""
     xn = np.where(neg, x, -np.inf)
-    top = xn.max(axis=1, keepdims=True)
-    finite_top = np.where(np.isfinite(top), top, 0.0)
+    top = xn.max(axis=1)
+    top = np.where(np.isfinite(top), top, 0.0)
     with np.errstate(divide="ignore", over="ignore", under="ignore"):
-        log_sum = np.log(np.exp(xn - finite_top).sum(axis=1, keepdims=True))  # lse = top + log_sum
+        log_sum = np.log(np.exp(xn - top[:, None]).sum(axis=1))
+    return top, log_sum
+
+
+def _negatives_sum(rows, x_rel, t_rel, top, log_sum) -> np.ndarray:
+    """``sum_i t_i log(1 + e^(lse - x_i))`` per row over the relevant items ``i`` (given by row,
+    score and target), ``lse = top + log_sum`` the negatives' log normaliser."""
+    with np.errstate(over="ignore", under="ignore"):
         # -log(e^x / (e^x + e^lse)) = log(1 + e^(lse - x)) = logaddexp(0, lse - x), with lse - x
         # formed as (top - x) + log_sum: forming top + log_sum first would round it at the scale of
         # |top| (an error of ~1e-11 at |s| = 1e5, enough to break ell_neg <= ListNet loss).
-        # Only at the relevant items (t > 0): elsewhere the term is unused, and may be inf.
-        rows, cols = np.nonzero((t > 0) & (lists.labels > 0))
-        term = np.logaddexp(0.0, (finite_top[rows, 0] - x[rows, cols]) + log_sum[rows, 0])
-    return np.bincount(rows, weights=t[rows, cols] * term, minlength=x.shape[0])
+        term = np.logaddexp(0.0, (top[rows] - x_rel) + log_sum[rows])
+    return np.bincount(rows, weights=t_rel * term, minlength=top.shape[0])
 
 
 # --- margin logits (NormFace / CosFace / ArcFace) and InfoNCE ----------------------------------

@@ -122,18 +122,39 @@ def _order_2d(lists: Lists, ties: str) -> np.ndarray:
     return _sorted_order(lists, ties)[0]
 
 
-def _tie_groups(sorted_key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each sorted position: the 0-based start of its tie group and the group's size."""
-    nrow, n = sorted_key.shape
+def _group_starts(sorted_key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices where a tie group starts in the (B, n) sorted keys, and the group sizes."""
+    n = sorted_key.shape[1]
     flat = sorted_key.ravel()
     is_start = np.empty(flat.size, dtype=bool)
     is_start[0] = True
     np.not_equal(flat[1:], flat[:-1], out=is_start[1:])
     is_start[::n] = True  # a group never spans two rows
     starts = np.flatnonzero(is_start)
-    sizes = np.diff(starts, append=flat.size)
-    start = np.repeat(starts, sizes).reshape(nrow, n) - (np.arange(nrow) * n)[:, None]
-    return start, np.repeat(sizes, sizes).reshape(nrow, n)
+    sizes = np.empty_like(starts)
+    np.subtract(starts[1:], starts[:-1], out=sizes[:-1])
+    sizes[-1] = flat.size - starts[-1]
+    return starts, sizes
+
+
+def _row_offsets(shape: tuple[int, int]) -> np.ndarray:
+    return (np.arange(shape[0]) * shape[1])[:, None]
+
+
+def _tie_groups(sorted_key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each sorted position: the 0-based start of its tie group and the group's size."""
+    starts, sizes = _group_starts(sorted_key)
+    shape = sorted_key.shape
+    start = np.repeat(starts, sizes).reshape(shape) - _row_offsets(shape)
+    return start, np.repeat(sizes, sizes).reshape(shape)
+
+
+def _group_ends(sorted_key: np.ndarray) -> np.ndarray:
+    """For each sorted position: one past the 0-based position of the last item of its tie
+    group, i.e. the number of items scored at or above it (``r_i`` of the rank lemma)."""
+    starts, sizes = _group_starts(sorted_key)
+    shape = sorted_key.shape
+    return np.repeat(starts + sizes, sizes).reshape(shape) - _row_offsets(shape)
 
 
 def _segment_sum(x: np.ndarray, start: np.ndarray, size: np.ndarray) -> np.ndarray:

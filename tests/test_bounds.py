@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from strategies import batches, lists, tie_policies
 
 import rankbound as rb
+from rankbound.ranking import _tie_groups
 from rankbound import bounds
 from rankbound.bounds import (
     average_precision_bound,
@@ -268,9 +269,12 @@ def test_rank_lemma_slack_is_zero_on_a_tied_list():
 def test_checker_detects_a_false_bound(monkeypatch):
     # Replace r_i = #{s_j >= s_i} by the optimistic #{s_j > s_i} + 1: "-log RR <= mean log r"
     # becomes false under the pessimistic order wherever a relevant item ties with a negative.
-    # (_Batch.rank holds r_i in sorted order: the end of each tie group; here its start + 1.)
+    # (_Batch.rank holds r_i in sorted order, one past the end of each tie group; here the
+    # group's start + 1.)
     monkeypatch.setattr(
-        bounds._Batch, "rank", property(lambda b: (b.groups[0] + 1).astype(np.float64))
+        bounds._Batch,
+        "rank",
+        property(lambda b: (_tie_groups(b.sorted_key)[0] + 1).astype(np.float64)),
     )
     y = [[0, 1], [1, 0], [1, 0]]
     s = [[1.0, 1.0], [1.0, 1.0], [2.0, 1.0]]
@@ -511,3 +515,55 @@ def test_property_near_ties_in_the_last_ulp(pair, bump, scale, ties):
     assert check(y, s, bounds=ALL_BINARY, ties=ties).ok
     for t in (1e-3, 1e3):
         assert check(y, s, bounds=("rank_lemma", "rr", "ap"), ties=ties, temperature=t).ok
+
+
+@pytest.mark.parametrize("ties", rb.TIE_POLICIES)
+def test_every_term_matches_its_definition(ties):
+    # The bounds compute everything on sorted rows and at the relevant items only; here each
+    # term is recomputed from its definition, in the caller's item order: the metrics and losses
+    # by the public functions, r_i and N_i by comparing every pair of items.
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 7, 40):
+        y = (rng.random((150, n)) < 0.3).astype(float)
+        s = rng.integers(0, 4, (150, n)) / 2.0  # heavy ties
+        mask = rng.random((150, n)) < 0.85
+        mask[:, 0] = True
+        kw = {"ties": ties, "mask": mask, "no_relevant": "nan"}
+        close = {"rtol": 1e-12, "atol": 1e-12, "equal_nan": True}
+        real, rel = mask, (y > 0) & mask
+        ge = (s[:, None, :] >= s[:, :, None]) & real[:, None, :]  # [b, i, j]: s_j >= s_i
+        r = ge.sum(axis=2).astype(float)
+        n_neg = (ge & ~rel[:, None, :]).sum(axis=2).astype(float)
+        m = rel.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_log_r = np.where(rel, np.log(r), 0.0).sum(axis=1) / np.where(m > 0, m, np.nan)
+            mean_log1p_n = np.where(rel, np.log1p(n_neg), 0.0).sum(axis=1) / np.where(m > 0, m, np.nan)
+        loss = rb.softmax_cross_entropy(y, s, mask=mask, no_relevant="nan")
+
+        out = rb.reciprocal_rank_bound(y, s, ties=ties, mask=mask)
+        np.testing.assert_allclose(out.metric, rb.reciprocal_rank(y, s, **kw), **close)
+        np.testing.assert_allclose(out.middle, mean_log_r, **close)
+        np.testing.assert_allclose(out.loss, loss, **close)
+        out = rb.ndcg_bound(y, s, ties=ties, mask=mask)
+        np.testing.assert_allclose(out.metric, rb.ndcg(y, s, **kw), **close)
+        out = rb.average_precision_bound(y, s, ties=ties, mask=mask)
+        np.testing.assert_allclose(out.metric, rb.average_precision(y, s, **kw), **close)
+        np.testing.assert_allclose(out.middle, mean_log1p_n, **close)
+        neg = rb.negatives_cross_entropy(y, s, mask=mask, no_relevant="nan")
+        np.testing.assert_allclose(out.loss_neg, neg, **close)
+        for k in (1, 3):
+            out = rb.recall_bound(y, s, k=k, ties=ties, mask=mask)
+            np.testing.assert_allclose(out.metric, rb.recall_at_k(y, s, k=k, **kw), **close)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                miss = np.where(rel, r > k, 0).sum(axis=1) / np.where(m > 0, m, np.nan)
+            np.testing.assert_allclose(out.miss_tied, miss, **close)
+        graded = np.where(mask, rng.integers(0, 4, (150, n)), 0).astype(float)
+        for gain in ("linear", "exponential"):
+            out = rb.graded_ndcg_bound(graded, s, gain=gain, ties=ties, mask=mask)
+            np.testing.assert_allclose(
+                out.metric, rb.ndcg(graded, s, gain=gain, **kw), **close
+            )
+            target = rb.softmax_cross_entropy(graded, s, target=gain, mask=mask, no_relevant="nan")
+            np.testing.assert_allclose(out.loss, target, **close)
+        lemma = rb.rank_lemma(s, mask=mask)
+        np.testing.assert_allclose(lemma.log_rank, np.where(real, np.log(np.maximum(r, 1)), np.nan), **close)
