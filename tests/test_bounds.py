@@ -567,3 +567,64 @@ def test_every_term_matches_its_definition(ties):
             np.testing.assert_allclose(out.loss, target, **close)
         lemma = rb.rank_lemma(s, mask=mask)
         np.testing.assert_allclose(lemma.log_rank, np.where(real, np.log(np.maximum(r, 1)), np.nan), **close)
+
+
+def _records(report):
+    # NaN != NaN: compare the records with NaN replaced by a marker
+    return [
+        {k: ("nan" if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+        for r in report.to_records()
+    ]
+
+
+def _same_report(a, b, *, mean_rtol=0.0):
+    """Equal records; the mean:* rows (sums accumulated block by block) to ``mean_rtol``."""
+    for ra, rb_ in zip(_records(a), _records(b), strict=True):
+        if ra["bound"].startswith("mean:") and mean_rtol:
+            for key in ("slack_min", "slack_max"):
+                assert rb_[key] == pytest.approx(ra[key], rel=mean_rtol)
+            continue
+        assert ra == rb_
+
+
+def test_workers_and_blocks_do_not_change_the_report(monkeypatch):
+    parts = [_workload(30 + i, n, 57, 1.0, 3) for i, n in enumerate((6, 40, 13, 40))]
+    unsplit = check(iter(parts), bounds=ALL_BINARY, workers=1)
+    # a small block size, so that every batch is split into several blocks of rows
+    monkeypatch.setattr(bounds, "_BLOCK_ITEMS", 100)
+    split = check(iter(parts), bounds=ALL_BINARY, workers=1)
+    for workers in (2, 3):  # threads change nothing, to the bit
+        _same_report(check(iter(parts), bounds=ALL_BINARY, workers=workers), split)
+    # blocks change nothing either, but the order in which the mean:* sums are accumulated
+    _same_report(split, unsplit, mean_rtol=1e-14)
+    y, s = parts[1]
+    whole = check(y, s, bounds=ALL_BINARY, workers=2)  # one batch in 23 blocks
+    assert whole.exact_quantiles and whole.batches == 1
+    monkeypatch.setattr(bounds, "_BLOCK_ITEMS", 2**19)
+    _same_report(whole, check(y, s, bounds=ALL_BINARY, workers=1), mean_rtol=1e-14)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_bad_batch_in_a_stream_raises(workers):
+    good = _workload(1, 10, 20, 1.0, None)
+
+    def stream():
+        yield good
+        yield good
+        yield good[0] * 2, good[1]  # label 2: not binary
+
+    with pytest.raises(ValueError, match=r"check: 'labels' must be binary \(0 or 1\); got 2\.0"):
+        check(stream(), bounds=("rr",), workers=workers)
+    overflow = (np.array([[1.0, 0.0]]), np.array([[1e308, 0.0]]))
+    with pytest.raises(ValueError, match="check: 'scores' / 'temperature' overflows"):
+        check(iter([good, overflow]), bounds=("rr",), temperature=0.5, workers=workers)
+
+
+@pytest.mark.parametrize(
+    "workers, exc, fragment",
+    [(0, ValueError, "0"), (-1, ValueError, "-1"), (1.5, TypeError, "float 1.5"),
+     (True, TypeError, "bool True"), ("2", TypeError, "str '2'")],
+)
+def test_workers_must_be_a_positive_int(workers, exc, fragment):
+    with pytest.raises(exc, match=f"check: 'workers' must be an int >= 1; got {fragment}"):
+        check([[1.0, 0.0]], [[1.0, 0.0]], workers=workers)
