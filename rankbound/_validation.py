@@ -53,6 +53,11 @@ def _as_real_array(func: str, name: str, value) -> np.ndarray:
             f"{func}: {name!r} must be a rectangular array (a list, or rows of equal length); "
             f"got a ragged sequence ({exc})"
         ) from None
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(
+            f"{func}: {name!r} must be a plain array, not a numpy masked array (its mask would be "
+            f"dropped); pass the data and mask=~{name}.mask instead"
+        )
     kind = arr.dtype.kind
     if kind == "b":
         raise TypeError(
@@ -61,11 +66,24 @@ def _as_real_array(func: str, name: str, value) -> np.ndarray:
         )
     if kind not in "iuf":
         raise TypeError(f"{func}: {name!r} must be a real numeric array; got dtype {arr.dtype}")
-    if kind in "iu" and arr.size and np.abs(arr.astype(np.float64)).max() > _EXACT_INT_LIMIT:
-        raise ValueError(
-            f"{func}: {name!r} integer values must be at most 2**53 in magnitude to be exact "
-            f"in float64; got max |value|={np.abs(arr.astype(np.float64)).max():.6g}"
-        )
+    if kind in "iu" and arr.size:
+        # compared as integers: converted to float64 first, 2**53 + 1 would pass as 2**53
+        beyond = (arr > _EXACT_INT_LIMIT) | (arr < -_EXACT_INT_LIMIT)
+        if beyond.any():
+            raise ValueError(
+                f"{func}: {name!r} integer values must be at most 2**53 in magnitude to be exact "
+                f"in float64; got {int(arr[beyond].flat[0])} (~{float(arr[beyond].flat[0]):.6g})"
+            )
+    if kind == "f" and arr.dtype.itemsize > 8 and arr.size:  # long double
+        with np.errstate(over="ignore"):
+            as_double = arr.astype(np.float64)
+        inexact = (as_double != arr) & np.isfinite(arr)
+        if inexact.any():
+            raise ValueError(
+                f"{func}: {name!r} values must be exactly representable in float64; got "
+                f"{np.format_float_scientific(arr[inexact].flat[0], precision=20)} "
+                f"({arr.dtype}), which float64 would round"
+            )
     if arr.ndim not in (1, 2):
         raise ValueError(
             f"{func}: {name!r} must be 1-D (one list) or 2-D (a batch of lists, one per row); "
@@ -200,11 +218,24 @@ def check_option(func: str, name: str, value, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def _to_float(func: str, name: str, value, expected: str) -> float:
+    """``float(value)``, turning an int beyond float range into the package's ValueError."""
+    try:
+        return float(value)
+    except OverflowError:
+        text = repr(value)
+        if len(text) > 20:
+            text = f"{text[:12]}... ({len(text)} digits)"
+        raise ValueError(
+            f"{func}: {name!r} must be {expected}; got {text}, beyond float64 range"
+        ) from None
+
+
 def check_positive_float(func: str, name: str, value) -> float:
     """A finite real number > 0 (bools refused)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{func}: {name!r} must be a positive finite real number; got {type(value).__name__} {value!r}")
-    v = float(value)
+    v = _to_float(func, name, value, "a positive finite real number")
     if not np.isfinite(v) or v <= 0:
         raise ValueError(f"{func}: {name!r} must be a positive finite real number; got {v!r}")
     return v
@@ -244,7 +275,7 @@ def check_real(
             f"{func}: {name!r} must be a real number in {interval}; "
             f"got {type(value).__name__} {value!r}"
         )
-    v = float(value)
+    v = _to_float(func, name, value, f"a finite real number in {interval}")
     ok = np.isfinite(v)
     if ok and low is not None:
         ok = v > low if low_open else v >= low

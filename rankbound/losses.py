@@ -12,6 +12,8 @@ masks exponentials that underflow so that ``0 * log 0`` never turns into NaN.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from rankbound._validation import (
@@ -583,22 +585,17 @@ def info_nce(labels, scores, *, temperature=0.1, mask=None, no_relevant="raise")
     check_option(func, "no_relevant", no_relevant, _NO_RELEVANT)
     temperature = check_positive_float(func, "temperature", temperature)
     lists = check_lists(func, labels, scores, mask)
-    positives = (lists.labels > 0).astype(np.float64)
-    values = softmax_cross_entropy(
-        positives,
-        lists.scores,
-        target="linear",
-        temperature=temperature,
-        mask=lists.mask,
-        no_relevant=no_relevant if no_relevant != "raise" else "nan",
-    )
-    if no_relevant == "raise" and np.isnan(values).any():
-        where = which_lists(np.isnan(values), lists.one_list)
+    positives = dataclasses.replace(lists, labels=(lists.labels > 0).astype(np.float64))
+    t, defined = _target_2d(func, positives, "linear")
+    logp = _log_softmax_2d(_scaled(func, lists.scores, temperature), lists.mask)
+    values = _cross_entropy(t, logp)
+    if no_relevant == "raise" and not defined.all():
+        where = which_lists(~defined, lists.one_list)
         raise ValueError(
             f"{func}: {where} has no positive (label > 0), so the loss is undefined; "
             f"pass no_relevant='nan' or 'zero' to accept such anchors"
         )
-    return lists.unwrap(values)
+    return lists.unwrap(_undefined(func, defined, lists, no_relevant, values))
 
 
 # --- sampled softmax -----------------------------------------------------------------------------

@@ -443,24 +443,7 @@ TEMPERATURE_FUNCTIONS = sorted(n for n, f in FUNCTIONS.items() if "temperature" 
 OVERFLOW_COVERED = {"softmax_cross_entropy", "log_softmax", "negatives_cross_entropy"}
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            n,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: info_nce reports a scores/temperature overflow as "
-                "'softmax_cross_entropy: ...' (the internal function it calls), "
-                "not as 'info_nce: ...'",
-            ),
-        )
-        if n == "info_nce"
-        else n
-        for n in TEMPERATURE_FUNCTIONS
-        if n not in OVERFLOW_COVERED
-    ],
-)
+@pytest.mark.parametrize("name", [n for n in TEMPERATURE_FUNCTIONS if n not in OVERFLOW_COVERED])
 @pytest.mark.parametrize(("score", "temperature"), [(1e308, 0.5), (2.0, 5e-324)])
 def test_temperature_overflow_is_reported_by_the_function_called(name, score, temperature):
     scores = np.array([score, 0.0, 1.0, 2.0])
@@ -471,21 +454,7 @@ def test_temperature_overflow_is_reported_by_the_function_called(name, score, te
     check_message(excinfo, name, "temperature", ["overflows", repr(temperature)])
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            n,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: temperature=10**400 (a Python int beyond float range) raises a bare "
-                "OverflowError 'int too large to convert to float' from "
-                "_validation.check_positive_float, naming neither function nor argument",
-            ),
-        )
-        for n in TEMPERATURE_FUNCTIONS
-    ],
-)
+@pytest.mark.parametrize("name", TEMPERATURE_FUNCTIONS)
 def test_temperature_too_large_for_float_is_refused_clearly(name):
     with pytest.raises((ValueError, TypeError)) as excinfo:
         invoke(FUNCTIONS[name], temperature=10**400)
@@ -736,42 +705,30 @@ def test_integer_scores_at_2_53_are_exact(dtype):
     assert strict_call(rb.listnet_target, labels).tolist() == [1.0, 0.0]
 
 
-beyond_bug = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the 2**53 check converts to float64 first, so 2**53 + 1 rounds to 2**53 and "
-    "passes: it is silently turned into 2**53 and ties with it "
-    "(reciprocal_rank([0, 1], int64 [2**53 + 1, 2**53], ties='optimistic') = 1.0, not 0.5)",
-)
 BEYOND = [
     pytest.param(
         "scores",
         np.array([LIMIT + 1, LIMIT], dtype=np.int64),
         "9.0072e+15",
-        marks=beyond_bug,
         id="int64-2**53+1",
     ),
     pytest.param(
         "scores",
         np.array([-LIMIT - 1, 0], dtype=np.int64),
         "9.0072e+15",
-        marks=beyond_bug,
         id="int64-minus-2**53-1",
     ),
     pytest.param(
         "scores",
         np.array([LIMIT + 1, 0], dtype=np.uint64),
         "9.0072e+15",
-        marks=beyond_bug,
         id="uint64-2**53+1",
     ),
-    pytest.param(
-        "scores", [LIMIT + 1, LIMIT], "9.0072e+15", marks=beyond_bug, id="python-int-2**53+1"
-    ),
+    pytest.param("scores", [LIMIT + 1, LIMIT], "9.0072e+15", id="python-int-2**53+1"),
     pytest.param(
         "labels",
         np.array([LIMIT + 1, 0], dtype=np.int64),
         "9.0072e+15",
-        marks=beyond_bug,
         id="labels-int64-2**53+1",
     ),
     pytest.param(
@@ -963,12 +920,6 @@ LONGDOUBLE_IS_WIDER = np.finfo(np.longdouble).eps < EPS
 
 
 @pytest.mark.skipif(not LONGDOUBLE_IS_WIDER, reason="long double is float64 on this platform")
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: long double scores are converted to float64 with loss: 1 and 1 + 2**-60 "
-    "become a tie (reciprocal_rank([1, 0], longdouble [1, 1 + 2**-60], ties='optimistic') = "
-    "1.0, expected 0.5 or a refusal as for integers beyond 2**53)",
-)
 def test_long_double_is_not_silently_rounded():
     scores = np.array([1.0, 1.0], dtype=np.longdouble)
     scores[1] += np.longdouble(2) ** -60
@@ -982,12 +933,6 @@ def test_long_double_is_not_silently_rounded():
 
 
 @pytest.mark.skipif(not LONGDOUBLE_IS_WIDER, reason="long double is float64 on this platform")
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a finite long double beyond float64 range (1e4000) is reported as "
-    "\"'scores' must be finite; got ... first inf\": the message describes the float64 "
-    "conversion, not the value given",
-)
 def test_long_double_beyond_float64_range_is_named_correctly():
     scores = np.array([np.longdouble("1e4000"), 0.0], dtype=np.longdouble)
     assert np.isfinite(scores).all()
@@ -997,12 +942,6 @@ def test_long_double_beyond_float64_range_is_named_correctly():
     check_message(excinfo, "reciprocal_rank", "scores", [])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a numpy masked array loses its mask silently (np.asarray): "
-    "reciprocal_rank(ma.masked_array([0, 1], mask=[0, 1]), [1, 0]) = 0.5, counting the masked "
-    "label; expected a TypeError pointing to mask=, or the mask honoured (then: no relevant item)",
-)
 def test_numpy_masked_array_is_not_silently_unmasked():
     labels = np.ma.masked_array([0.0, 1.0], mask=[False, True])
     try:
