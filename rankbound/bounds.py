@@ -61,12 +61,14 @@ from rankbound.losses import (
     _log_softmax_2d,
     _negatives_log_normaliser,
     _negatives_sum,
+    _beyond_float_max,
     _scaled,
 )
 from rankbound.metrics import (
     _ap_values,
     _discount,
     _first_relevant,
+    _gain_exponents,
     _gains,
     _ndcg_values,
     _recall_values,
@@ -220,12 +222,21 @@ class _Batch:
 
     def target_rel(self, target: str) -> np.ndarray:
         """The ListNet target ``g_i / sum_j g_j`` at the relevant items (``gain`` g)."""
-        g = _gains(self.func, self.at_rel(self.sorted.labels), target)
+        g = self.gains_rel(target)
         return g / self.sum_rel(g)[self.r_row]
+
+    def gains_rel(self, gain: str) -> np.ndarray:
+        """Gains at the relevant items, scaled per row as in the metrics (_gain_exponents)."""
+        exps = _gain_exponents(self.func, self.sorted.labels, gain)[self.r_row]
+        return np.ldexp(_gains(self.func, self.at_rel(self.sorted.labels), gain), -exps)
 
     def loss_for(self, target: str) -> np.ndarray:
         """ListNet loss with the linear or exponential target; NaN for lists without one."""
         loss = 0.0 - self.sum_rel(self.target_rel(target) * self.at_rel(self.log_prob))
+        if np.isinf(loss).any():  # a term overflowed: recompute those rows in halves
+            t = np.zeros(self.x.shape)
+            t[self.r_row, self.r_pos] = self.target_rel(target)
+            loss = _beyond_float_max(loss, t, self.x, self.sorted.mask)
         return np.where(self.defined, loss, np.nan)
 
     def undefined_to_nan(self, values: np.ndarray) -> np.ndarray:
@@ -698,7 +709,7 @@ def _graded(b: _Batch) -> GradedNDCGBound:
     metric = b.undefined_to_nan(metric)  # the relevant items are those with a gain > 0
     loss = b.loss_for(b.gain)
     w = b.target_rel(b.gain)  # g_i / G at the relevant items
-    total = b.sum_rel(_gains(b.func, b.at_rel(b.sorted.labels), b.gain))
+    total = b.sum_rel(b.gains_rel(b.gain))  # scaled as the IDCG
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(b.defined, np.log(idcg / total), np.nan)
     rank_term = b.sum_rel(w * np.log(b.rank_rel))
@@ -1226,8 +1237,9 @@ class _Checker:
             for _, lhs_name, rhs_name in spec.links:
                 lhs, rhs = getattr(out, lhs_name)[d], getattr(out, rhs_name)[d]
                 tol = _tolerances(lhs, rhs, b.n[d], b.scale[d], self.atol, self.rtol)
-                excess = lhs - rhs
-                links.append((rhs - lhs, excess > tol, excess))
+                with np.errstate(invalid="ignore"):  # inf - inf: a loss beyond float max twice
+                    excess = np.where(lhs == rhs, 0.0, lhs - rhs)
+                links.append((0.0 - excess, excess > tol, excess))
             parts.append((links, excluded))
         return parts
 

@@ -30,7 +30,7 @@ from rankbound._validation import (
     check_scores,
     which_lists,
 )
-from rankbound.metrics import _gains
+from rankbound.metrics import _gain_exponents, _scaled_gains
 
 __all__ = [
     "TARGETS",
@@ -109,7 +109,8 @@ def _target_2d(func: str, lists: Lists, target: str) -> tuple[np.ndarray, np.nda
     y = lists.labels
     if target == "softmax":
         return np.exp(_log_softmax_2d(y, lists.mask)), np.ones(y.shape[0], bool)
-    w = _gains(func, y, "linear" if target == "linear" else "exponential")
+    gain = "linear" if target == "linear" else "exponential"
+    w = _scaled_gains(func, y, gain, _gain_exponents(func, y, gain))  # sums cannot overflow
     total = w.sum(axis=1, keepdims=True)
     defined = total[:, 0] > 0
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -308,7 +309,8 @@ def softmax_cross_entropy(labels, scores, *, target="linear", temperature=1.0, m
     with ``t`` from :func:`listnet_target`. The loss is >= 0 (it is at least the entropy of ``t``,
     which is 0 for a single relevant item), invariant to adding a constant to every score, and
     finite for any finite scores: terms with ``t_i = 0`` are skipped, so an item whose probability
-    underflows to 0 costs nothing unless it is relevant.
+    underflows to 0 costs nothing unless it is relevant. The result is inf only when the loss
+    itself exceeds float max (a relevant item ~1.8e308 below the top).
 
     With binary labels and the linear target, :prf:ref:`thm-rr-bound`, :prf:ref:`thm-ndcg-bound`
     and :prf:ref:`thm-ap-bound` bound ``-log`` of RR, NDCG and AP by this loss.
@@ -331,16 +333,38 @@ def softmax_cross_entropy(labels, scores, *, target="linear", temperature=1.0, m
     """
     func = "softmax_cross_entropy"
     lists, t, defined, temperature = _prepare(func, labels, scores, target, temperature, mask, no_relevant)
-    logp = _log_softmax_2d(_scaled(func, lists.scores, temperature), lists.mask)
-    values = _cross_entropy(t, logp)
+    x = _scaled(func, lists.scores, temperature)
+    logp = _log_softmax_2d(x, lists.mask)
+    values = _cross_entropy(t, logp, x, lists.mask)
     return lists.unwrap(_undefined(func, defined, lists, no_relevant, values))
 
 
-def _cross_entropy(t: np.ndarray, logp: np.ndarray) -> np.ndarray:
-    """``-sum_i t_i log p_i`` per row."""
+def _cross_entropy(t: np.ndarray, logp: np.ndarray, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``-sum_i t_i log p_i`` per row, from the log-probabilities of the scaled scores ``x``."""
     # Terms with t_i = 0 are skipped before multiplying: 0 * log p_i would be 0 * -inf = NaN (and a
     # RuntimeWarning) at masked items and wherever p_i underflows to 0.
-    return 0.0 - (t * np.where(t > 0, logp, 0.0)).sum(axis=1)  # 0.0 - x: no -0.0
+    values = 0.0 - (t * np.where(t > 0, logp, 0.0)).sum(axis=1)  # 0.0 - x: no -0.0
+    return _beyond_float_max(values, t, x, mask)
+
+
+def _beyond_float_max(values, t, x, mask):
+    """Recompute the rows whose loss came out inf because a term overflowed.
+
+    ``-log p_i = (top - x_i) + lse`` overflows when a relevant item is more than float max below
+    the top score, although the weighted mean may be representable (e.g. (1e308 + 2e308) / 2).
+    With ``sum_i t_i = 1`` the loss is ``2 sum_i t_i (top/2 - x_i/2) + lse``, whose halves cannot
+    overflow; the result is inf only if the loss itself exceeds float max.
+    """
+    bad = np.isinf(values)
+    if not bad.any():
+        return values
+    xb, tb, mb = x[bad], t[bad], mask[bad]
+    top = np.where(mb, xb, -np.inf).max(axis=1, keepdims=True)
+    half_gap = np.where(tb > 0, top * 0.5 - xb * 0.5, 0.0)
+    with np.errstate(over="ignore", under="ignore"):
+        lse = np.log(np.exp(np.where(mb, xb - top, -np.inf)).sum(axis=1))
+        values[bad] = 2.0 * (tb * half_gap).sum(axis=1) + lse
+    return values
 
 
 def softmax_cross_entropy_gradient(labels, scores, *, target="linear", temperature=1.0, mask=None, no_relevant="raise"):
@@ -418,8 +442,13 @@ def _negatives_sum(rows, x_rel, t_rel, top, log_sum) -> np.ndarray:
         # -log(e^x / (e^x + e^lse)) = log(1 + e^(lse - x)) = logaddexp(0, lse - x), with lse - x
         # formed as (top - x) + log_sum: forming top + log_sum first would round it at the scale of
         # |top| (an error of ~1e-11 at |s| = 1e5, enough to break ell_neg <= ListNet loss).
-        term = np.logaddexp(0.0, (top[rows] - x_rel) + log_sum[rows])
-    return np.bincount(rows, weights=t_rel * term, minlength=top.shape[0])
+        gap = top[rows] - x_rel
+        weighted = t_rel * np.logaddexp(0.0, gap + log_sum[rows])
+        over = np.isinf(gap)  # more than float max apart: log(1 + e^y) = y, computed in halves
+        if over.any():
+            half_gap = top[rows][over] * 0.5 - x_rel[over] * 0.5
+            weighted[over] = 2.0 * (t_rel[over] * half_gap) + t_rel[over] * log_sum[rows][over]
+        return np.bincount(rows, weights=weighted, minlength=top.shape[0])
 
 
 # --- margin logits (NormFace / CosFace / ArcFace) and InfoNCE ----------------------------------
@@ -587,8 +616,9 @@ def info_nce(labels, scores, *, temperature=0.1, mask=None, no_relevant="raise")
     lists = check_lists(func, labels, scores, mask)
     positives = dataclasses.replace(lists, labels=(lists.labels > 0).astype(np.float64))
     t, defined = _target_2d(func, positives, "linear")
-    logp = _log_softmax_2d(_scaled(func, lists.scores, temperature), lists.mask)
-    values = _cross_entropy(t, logp)
+    x = _scaled(func, lists.scores, temperature)
+    logp = _log_softmax_2d(x, lists.mask)
+    values = _cross_entropy(t, logp, x, lists.mask)
     if no_relevant == "raise" and not defined.all():
         where = which_lists(~defined, lists.one_list)
         raise ValueError(

@@ -19,6 +19,7 @@ All functions are vectorised over the batch: one sort of the score matrix, then 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,7 @@ __all__ = [
 ]
 
 _NO_RELEVANT = ("zero", "nan", "raise")
+_LN2 = math.log(2.0)
 _GAINS = ("linear", "exponential")
 
 
@@ -57,7 +59,25 @@ def _gains(func: str, labels: np.ndarray, gain: str) -> np.ndarray:
             f"{func}: 'labels' too large for gain='exponential' (2**label - 1 overflows float64); "
             f"got max={float(labels.max())!r}"
         )
+    small = (labels > 0) & (labels < 1)
+    if small.any():  # exp2(y) - 1 cancels for small y (to 0 below ~1e-16): expm1(y log 2)
+        g[small] = np.expm1(labels[small] * _LN2)
     return g
+
+
+def _gain_exponents(func: str, labels: np.ndarray, gain: str) -> np.ndarray:
+    """Per row, the binary exponent ``e`` of the largest gain: ``gain * 2**-e`` is in [0, 1).
+
+    Gains are scaled by ``2**-e`` before they are summed, so that neither the sums (labels near
+    float max) nor the products with the discounts (subnormal labels) leave the range where
+    float64 is exact to rounding. A power of two scales exactly: for ordinary labels the results
+    are bit for bit those of the unscaled gains.
+    """
+    return np.frexp(_gains(func, labels.max(axis=1), gain))[1]
+
+
+def _scaled_gains(func: str, labels: np.ndarray, gain: str, exponents: np.ndarray) -> np.ndarray:
+    return np.ldexp(_gains(func, labels, gain), -exponents[:, None])
 
 
 def gains(labels, *, gain="linear") -> np.ndarray:
@@ -84,7 +104,8 @@ class _Sorted:
     n)``); masked items sort last with label 0, so they add nothing to any sum."""
 
     rel: np.ndarray  # (B, width) relevance (0/1), or its expectation r/g
-    gain: np.ndarray  # (B, width) gain, or the group's mean gain
+    gain: np.ndarray  # (B, width) gain * 2**-gain_exp, or the group's mean of it
+    gain_exp: np.ndarray  # (B,) the scale of the gains (see _gain_exponents)
     m: np.ndarray  # (B,) number of relevant items
     n: np.ndarray  # (B,) number of real items
     lists: Lists
@@ -121,14 +142,16 @@ def _ranked_view(func, lists: Lists, y, sorted_key, ties: str, gain: str) -> _So
     and the sorted keys (used by ``ties="average"`` for the tie groups)."""
     m = (lists.labels > 0).sum(axis=1).astype(np.float64)
     n = lists.mask.sum(axis=1).astype(np.float64)
+    exps = _gain_exponents(func, lists.labels, gain)
+    g = _scaled_gains(func, y, gain, exps)
     if ties != "average":
-        return _Sorted(rel=(y > 0).astype(np.float64), gain=_gains(func, y, gain), m=m, n=n,
+        return _Sorted(rel=(y > 0).astype(np.float64), gain=g, gain_exp=exps, m=m, n=n,
                        lists=lists)
     start, size = _tie_groups(sorted_key)
     group_rel = _segment_sum((y > 0).astype(np.float64), start, size)
-    group_gain = _segment_sum(_gains(func, y, gain), start, size)
-    return _Sorted(rel=group_rel / size, gain=group_gain / size, m=m, n=n, lists=lists,
-                   start=start, size=size, group_rel=group_rel)
+    group_gain = _segment_sum(g, start, size)
+    return _Sorted(rel=group_rel / size, gain=group_gain / size, gain_exp=exps, m=m, n=n,
+                   lists=lists, start=start, size=size, group_rel=group_rel)
 
 
 def _finish(func: str, values: np.ndarray, defined: np.ndarray, lists: Lists, no_relevant: str):
@@ -312,8 +335,9 @@ def _dcg_sorted(gain: np.ndarray, k: int | None) -> np.ndarray:
 
 
 def _ideal_dcg(func: str, labels: np.ndarray, gain: str, k: int | None) -> np.ndarray:
-    """DCG@k of each row's labels in decreasing order (the ideal ranking)."""
-    neg = -_gains(func, labels, gain)
+    """DCG@k of each row's labels in decreasing order (the ideal ranking), in the scale of
+    :func:`_gain_exponents` (times ``2**-e`` per row)."""
+    neg = -_scaled_gains(func, labels, gain, _gain_exponents(func, labels, gain))
     if k is not None and k < neg.shape[1]:
         neg = np.partition(neg, k - 1, axis=1)[:, :k]  # the k largest gains, unordered
     neg.sort(axis=1)
@@ -336,7 +360,8 @@ def dcg(labels, scores, *, k=None, ties="stable", gain="linear", mask=None):
     func = "dcg"
     k = check_k(func, k)
     srt = _prepare(func, labels, scores, mask, ties, gain, k=k)
-    return srt.lists.unwrap(_dcg_sorted(srt.gain, k))
+    with np.errstate(over="ignore"):  # a DCG beyond float max is inf, correctly rounded
+        return srt.lists.unwrap(np.ldexp(_dcg_sorted(srt.gain, k), srt.gain_exp))
 
 
 def ndcg(labels, scores, *, k=None, ties="stable", gain="linear", mask=None, no_relevant="zero"):

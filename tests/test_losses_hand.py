@@ -114,6 +114,8 @@ class TestSoftmaxCrossEntropy:
     def test_loss_beyond_float_max_is_inf_without_warnings(self, no_warnings):
         # true loss 2e308 > max float: inf is the correctly rounded value
         assert rb.softmax_cross_entropy([0, 1], [1e308, -1e308]) == math.inf
+        # a term beyond float max, the loss (2e308 + 0) / 2 not: computed in halves
+        assert rb.softmax_cross_entropy([1, 1], [1e308, -1e308]) == 1e308
         # an irrelevant item whose probability underflows to 0 costs nothing: 0 * log 0 is 0
         assert rb.softmax_cross_entropy([1, 0], [1e308, -1e308]) == 0.0
 
@@ -205,6 +207,9 @@ class TestNegativesCrossEntropy:
         assert rb.negatives_cross_entropy([0, 1], [1e300, -1e300]) == 2e300
         assert rb.negatives_cross_entropy([1, 0], [1e300, -1e300]) == 0.0
         assert rb.negatives_cross_entropy([0, 1], [1e308, -1e308]) == math.inf
+        # two relevant items, terms log 2 and 2e308 against the negative at 1e308: the mean
+        # log(2) / 2 + 1e308 is 1e308 to rounding, although one term is beyond float max
+        assert rb.negatives_cross_entropy([1, 0, 1], [1e308, 1e308, -1e308]) == 1e308
         # a negative far below the others: its own term is inf but its weight is 0
         assert rb.negatives_cross_entropy([1, 0, 0], [0.0, 1e308, -1e308]) == 1e308
 
