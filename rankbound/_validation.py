@@ -145,8 +145,8 @@ def _check_mask(func: str, mask, shape: tuple[int, ...]) -> np.ndarray:
 class Lists:
     """Validated input: always 2-D (one row per list), with the original dimensionality."""
 
-    labels: np.ndarray  # (B, n) float64, masked entries set to 0
-    scores: np.ndarray  # (B, n) float64, masked entries left as given (callers must use mask)
+    labels: np.ndarray  # (B, n) float64, masked entries set to 0 (read-only)
+    scores: np.ndarray  # (B, n) float64, masked entries left as given (read-only; use mask)
     mask: np.ndarray  # (B, n) bool, True = real item
     one_list: bool  # the caller passed 1-D arrays and expects a float back
     masked: bool  # a mask was given (some entries may be False)
@@ -158,7 +158,7 @@ class Lists:
 
 
 def check_lists(func: str, labels, scores, mask=None) -> Lists:
-    """Validate a (labels, scores[, mask]) triple and return it as 2-D float64 copies.
+    """Validate a (labels, scores[, mask]) triple and return it as 2-D float64 read-only arrays.
 
     Labels must be finite and >= 0; scores finite; shapes equal; mask boolean of the same shape
     keeping at least one item per list.
@@ -175,14 +175,22 @@ def check_lists(func: str, labels, scores, mask=None) -> Lists:
     if y.min() < 0:
         raise ValueError(f"{func}: 'labels' must be >= 0; got min={float(y.min())!r}")
     one = y.ndim == 1
-    y2 = np.array(np.atleast_2d(y), dtype=np.float64, copy=True)
-    s2 = np.array(np.atleast_2d(s), dtype=np.float64, copy=True)
+    y2, s2 = np.atleast_2d(y), np.atleast_2d(s)
     if mask is None:
         m2 = np.ones(y2.shape, dtype=bool)
     else:
         m2 = _check_mask(func, mask, y.shape)
-        y2[~m2] = 0.0
-    return Lists(labels=y2, scores=s2, mask=m2, one_list=one, masked=mask is not None)
+        y2 = np.where(m2, y2, 0.0)
+    return Lists(labels=_read_only(y2), scores=_read_only(s2), mask=m2, one_list=one,
+                 masked=mask is not None)
+
+
+def _read_only(arr: np.ndarray) -> np.ndarray:
+    """A read-only view: the arrays of :class:`Lists` may be the caller's own memory (float64
+    input is not copied), so any attempt to write into them fails loudly instead."""
+    view = arr.view()
+    view.flags.writeable = False
+    return view
 
 
 def check_k(func: str, k, *, allow_none: bool = True) -> int | None:

@@ -72,6 +72,7 @@ from rankbound.metrics import (
     _gains,
     _ndcg_values,
     _recall_values,
+    _scale_rows,
     _ranked_view,
     _Sorted,
 )
@@ -228,7 +229,8 @@ class _Batch:
     def gains_rel(self, gain: str) -> np.ndarray:
         """Gains at the relevant items, scaled per row as in the metrics (_gain_exponents)."""
         exps = _gain_exponents(self.func, self.sorted.labels, gain)[self.r_row]
-        return np.ldexp(_gains(self.func, self.at_rel(self.sorted.labels), gain), -exps)
+        g = _gains(self.func, self.at_rel(self.sorted.labels), gain)
+        return _scale_rows(g[:, None], exps)[:, 0]
 
     def loss_for(self, target: str) -> np.ndarray:
         """ListNet loss with the linear or exponential target; NaN for lists without one."""

@@ -76,8 +76,15 @@ def _gain_exponents(func: str, labels: np.ndarray, gain: str) -> np.ndarray:
     return np.frexp(_gains(func, labels.max(axis=1), gain))[1]
 
 
+def _scale_rows(x: np.ndarray, exponents: np.ndarray) -> np.ndarray:
+    """``x * 2**-e`` row by row, exactly: two multiplications by powers of two, each within
+    float range even for the exponents of subnormal (-1074) or huge (1024) gains."""
+    half = exponents // 2
+    return x * np.ldexp(1.0, -half)[:, None] * np.ldexp(1.0, half - exponents)[:, None]
+
+
 def _scaled_gains(func: str, labels: np.ndarray, gain: str, exponents: np.ndarray) -> np.ndarray:
-    return np.ldexp(_gains(func, labels, gain), -exponents[:, None])
+    return _scale_rows(_gains(func, labels, gain), exponents)
 
 
 def gains(labels, *, gain="linear") -> np.ndarray:
@@ -91,7 +98,7 @@ def gains(labels, *, gain="linear") -> np.ndarray:
     func = "gains"
     check_option(func, "gain", gain, _GAINS)
     lists = check_lists(func, labels, labels)
-    g = _gains(func, lists.labels, gain)
+    g = np.array(_gains(func, lists.labels, gain))  # a new, writable array
     return g[0] if lists.one_list else g
 
 
@@ -337,11 +344,12 @@ def _dcg_sorted(gain: np.ndarray, k: int | None) -> np.ndarray:
 def _ideal_dcg(func: str, labels: np.ndarray, gain: str, k: int | None) -> np.ndarray:
     """DCG@k of each row's labels in decreasing order (the ideal ranking), in the scale of
     :func:`_gain_exponents` (times ``2**-e`` per row)."""
-    neg = -_scaled_gains(func, labels, gain, _gain_exponents(func, labels, gain))
+    neg = 0.0 - _gains(func, labels, gain)
     if k is not None and k < neg.shape[1]:
-        neg = np.partition(neg, k - 1, axis=1)[:, :k]  # the k largest gains, unordered
+        neg.partition(k - 1, axis=1)  # in place: the k largest gains first, unordered
+        neg = neg[:, :k]
     neg.sort(axis=1)
-    return _dcg_sorted(-neg, k)
+    return _dcg_sorted(_scale_rows(-neg, _gain_exponents(func, labels, gain)), k)
 
 
 def dcg(labels, scores, *, k=None, ties="stable", gain="linear", mask=None):

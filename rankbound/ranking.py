@@ -40,7 +40,10 @@ def _sort_key(lists: Lists) -> np.ndarray:
     ``0.0 - score`` rather than ``-score``: a score of 0.0 gives the key +0.0, never -0.0, so
     that equal scores have equal keys bit for bit (the codes of :func:`_order_codes` rely on it).
     """
-    return np.where(lists.mask, 0.0 - lists.scores, np.inf)
+    key = 0.0 - lists.scores
+    if not lists.mask.all():
+        key[~lists.mask] = np.inf
+    return key
 
 
 # Sorting. numpy's stable argsort of a float64 matrix costs 1.5-3x its default sort, and a
@@ -63,8 +66,12 @@ _LABEL_LEVELS = 256  # integer labels below this are packed into the code
 def _order_codes(key: np.ndarray) -> np.ndarray:
     """int64 codes with ``key_a < key_b  <=>  code_a < code_b`` (finite or +inf keys, no -0.0)."""
     bits = key.view(np.int64)
-    # Negative floats order backwards as integers: flip their 63 non-sign bits.
-    return bits ^ ((bits >> 63) & np.int64(0x7FFF_FFFF_FFFF_FFFF))
+    # Negative floats order backwards as integers: flip their 63 non-sign bits. (In place on
+    # one new array: each temporary of a large batch costs memory traffic.)
+    code = bits >> 63
+    code &= np.int64(0x7FFF_FFFF_FFFF_FFFF)
+    code ^= bits
+    return code
 
 
 def _label_levels(labels: np.ndarray, ties: str) -> np.ndarray | None:
@@ -108,7 +115,8 @@ def _sorted_order(lists: Lists, ties: str) -> tuple[np.ndarray, np.ndarray]:
         code |= levels << index_bits
     code |= np.arange(n, dtype=np.int64)
     code.sort(axis=1)
-    idx = code & np.int64((1 << index_bits) - 1)
+    idx = code
+    idx &= np.int64((1 << index_bits) - 1)
     sorted_key = np.take_along_axis(key, idx, axis=1)
     bad = (sorted_key[:, 1:] < sorted_key[:, :-1]).any(axis=1)
     if bad.any():  # merged near-equal scores: redo those rows exactly
