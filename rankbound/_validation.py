@@ -151,6 +151,18 @@ class Lists:
     one_list: bool  # the caller passed 1-D arrays and expects a float back
     masked: bool  # a mask was given (some entries may be False)
 
+    def row_blocks(self, items: int) -> list[Lists]:
+        """The batch as consecutive blocks of rows holding about ``items`` items each (views)."""
+        nrow, n = self.labels.shape
+        rows = max(1, items // n)
+        if nrow <= rows:
+            return [self]
+        return [
+            Lists(self.labels[i : i + rows], self.scores[i : i + rows], self.mask[i : i + rows],
+                  self.one_list, self.masked)
+            for i in range(0, nrow, rows)
+        ]
+
     def unwrap(self, values: np.ndarray):
         """Return a Python float for 1-D input, else the per-row array."""
         values = np.asarray(values, dtype=np.float64)

@@ -64,6 +64,7 @@ from rankbound.losses import (
     _beyond_float_max,
     _scaled,
 )
+import rankbound.metrics as _metrics
 from rankbound.metrics import (
     _ap_values,
     _discount,
@@ -1325,24 +1326,6 @@ def _validated_batches(func: str, checker: _Checker, stream) -> Iterator[Lists]:
         yield checker.validate(func, batch[0], batch[1], batch[2] if len(batch) == 3 else None)
 
 
-# Rows per block: about 2**19 items, so that a block's temporary arrays take a few MiB each.
-_BLOCK_ITEMS = 2**19
-
-
-def _blocks(lists: Lists) -> list[Lists]:
-    rows = max(1, _BLOCK_ITEMS // lists.labels.shape[1])
-    return [
-        Lists(
-            labels=lists.labels[i : i + rows],
-            scores=lists.scores[i : i + rows],
-            mask=lists.mask[i : i + rows],
-            one_list=lists.one_list,
-            masked=lists.masked,
-        )
-        for i in range(0, lists.labels.shape[0], rows)
-    ]
-
-
 def _run(checker: _Checker, func: str, batches: Iterator[Lists], workers: int) -> None:
     """Evaluate every block of every batch, on ``workers`` threads, and merge them in order.
 
@@ -1350,14 +1333,16 @@ def _run(checker: _Checker, func: str, batches: Iterator[Lists], workers: int) -
     bounded by the batch size, not by the length of the stream."""
     if workers == 1:
         for lists in batches:
-            checker.merge([checker.evaluate(func, b) for b in _blocks(lists)], len(lists.labels))
+            blocks = lists.row_blocks(_metrics._BLOCK_ITEMS)
+            checker.merge([checker.evaluate(func, b) for b in blocks], len(lists.labels))
         return
     pending: deque = deque()  # (rows, futures of its blocks) per batch, in stream order
     in_flight = 0
     with ThreadPoolExecutor(max_workers=workers) as pool:
         try:
             for lists in batches:
-                futures = [pool.submit(checker.evaluate, func, b) for b in _blocks(lists)]
+                blocks = lists.row_blocks(_metrics._BLOCK_ITEMS)
+                futures = [pool.submit(checker.evaluate, func, b) for b in blocks]
                 pending.append((len(lists.labels), futures))
                 in_flight += len(futures)
                 while in_flight > 2 * workers:

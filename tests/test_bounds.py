@@ -591,7 +591,7 @@ def test_workers_and_blocks_do_not_change_the_report(monkeypatch):
     parts = [_workload(30 + i, n, 57, 1.0, 3) for i, n in enumerate((6, 40, 13, 40))]
     unsplit = check(iter(parts), bounds=ALL_BINARY, workers=1)
     # a small block size, so that every batch is split into several blocks of rows
-    monkeypatch.setattr(bounds, "_BLOCK_ITEMS", 100)
+    monkeypatch.setattr(rb.metrics, "_BLOCK_ITEMS", 100)
     split = check(iter(parts), bounds=ALL_BINARY, workers=1)
     for workers in (2, 3):  # threads change nothing, to the bit
         _same_report(check(iter(parts), bounds=ALL_BINARY, workers=workers), split)
@@ -600,7 +600,7 @@ def test_workers_and_blocks_do_not_change_the_report(monkeypatch):
     y, s = parts[1]
     whole = check(y, s, bounds=ALL_BINARY, workers=2)  # one batch in 23 blocks
     assert whole.exact_quantiles and whole.batches == 1
-    monkeypatch.setattr(bounds, "_BLOCK_ITEMS", 2**19)
+    monkeypatch.setattr(rb.metrics, "_BLOCK_ITEMS", 2**19)
     _same_report(whole, check(y, s, bounds=ALL_BINARY, workers=1), mean_rtol=1e-14)
 
 

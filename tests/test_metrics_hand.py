@@ -388,3 +388,31 @@ class TestNDCG:
     @pytest.mark.parametrize("k", [None, 2])
     def test_mask_equals_rows(self, ties, gain, k):
         check_mask_equals_rows(rb.ndcg, ties=ties, gain=gain, k=k, no_relevant="nan")
+
+
+@pytest.mark.parametrize("ties", rb.TIE_POLICIES)
+def test_blocks_of_rows_change_nothing(monkeypatch, ties):
+    # Large batches are evaluated in blocks of rows; every value depends on its own row only.
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3, (97, 30)).astype(float)
+    s = rng.integers(0, 6, (97, 30)) / 2.0
+    mask = rng.random((97, 30)) < 0.9
+    mask[:, 0] = True
+    calls = [
+        lambda: rb.reciprocal_rank(y, s, ties=ties, mask=mask),
+        lambda: rb.precision_at_k(y, s, k=5, ties=ties, mask=mask),
+        lambda: rb.recall_at_k(y, s, k=5, ties=ties, mask=mask),
+        lambda: rb.average_precision(y, s, ties=ties, mask=mask),
+        lambda: rb.average_precision(y, s, k=4, ties=ties, mask=mask),
+        lambda: rb.dcg(y, s, k=7, ties=ties, mask=mask, gain="exponential"),
+        lambda: rb.ndcg(y, s, ties=ties, mask=mask),
+        lambda: rb.ndcg(y, s, k=3, ties=ties, mask=mask),
+    ]
+    whole = [f() for f in calls]
+    monkeypatch.setattr(rb.metrics, "_BLOCK_ITEMS", 64)  # blocks of 2 rows
+    for f, expected in zip(calls, whole, strict=True):
+        got = f()
+        if ties == "average":  # per-row sums may be regrouped by the padding of a block
+            np.testing.assert_allclose(got, expected, rtol=1e-15, atol=0)
+        else:
+            np.testing.assert_array_equal(got, expected)
