@@ -14,7 +14,8 @@ Conventions (shared by every function, and matching trec_eval where trec_eval ha
 * A list with no relevant item gives ``0.0`` (``no_relevant="zero"``, as trec_eval), ``nan``
   (``"nan"``) or an error (``"raise"``).
 
-All functions are vectorised over the batch: one sort of the score matrix, then array arithmetic.
+All functions are vectorised over the batch: one sort of the score matrix (none for RR, which is
+counted), then array arithmetic, on blocks of rows sized to stay in cache.
 """
 
 from __future__ import annotations
@@ -107,8 +108,9 @@ class _Sorted:
     """Per-position quantities of each row in ranked order (realisable policy) or, for
     ``ties="average"``, their expectations over random orders of the tie groups.
 
-    Only the first ``width`` positions are kept when a metric is cut at ``k`` (``width = min(k,
-    n)``); masked items sort last with label 0, so they add nothing to any sum."""
+    Only the first ``width`` positions are kept when a metric is cut at ``k`` (``min(k, n)``, or
+    under ``"average"`` up to the end of the tie group at ``k``); masked items sort last with
+    label 0, so they add nothing to any sum."""
 
     rel: np.ndarray  # (B, width) relevance (0/1), or its expectation r/g
     gain: np.ndarray  # (B, width) gain * 2**-gain_exp, or the group's mean of it
