@@ -81,7 +81,13 @@ def run_trec_eval(qrels, run):
 
 
 def run_ranx(qrels, run):
+    import warnings
+
     from ranx import Qrels, Run, evaluate
+
+    # ranx's compiled NDCG casts its uint64 counters to int64 and numba says so at every JIT
+    # compilation; the values are checked against rankbound below.
+    warnings.filterwarnings("ignore", message="unsafe cast from uint64 to int64")
 
     qr, rn = Qrels(qrels), Run(run)
     out = evaluate(qr, rn, ["ndcg@10", "map", "mrr"], return_mean=False)
