@@ -1473,7 +1473,9 @@ def check(
     workers = check_int(func, "workers", workers)
     checker = _Checker(specs, ties, temperature, gain, atol, rtol)
     if scores is not None:
-        _run(checker, func, iter([checker.validate(func, labels, scores, mask)]), workers)
+        lists = checker.validate(func, labels, scores, mask)
+        blocks = len(lists.row_blocks(_metrics._BLOCK_ITEMS))
+        _run(checker, func, iter([lists]), min(workers, blocks))  # no threads for one block
     else:
         if mask is not None:
             raise TypeError(
