@@ -149,15 +149,15 @@ def _blockwise(lists: Lists, compute) -> tuple[np.ndarray, ...]:
 
 def _sort_lists(func, lists: Lists, ties: str, gain: str, k: int | None = None) -> _Sorted:
     """Sort a validated batch once and read labels, relevance and gains in ranked order."""
-    idx, sorted_key = _sorted_order(lists, "stable" if ties == "average" else ties)
-    if k is not None and k < idx.shape[1]:
-        # A metric cut at k reads only the top k positions; under "average" also the rest of
-        # the tie group at position k, whose members share its expected relevance: keep the
-        # columns up to the end of the longest such group.
-        width = k
-        if ties == "average":
+    if ties != "average":  # a metric cut at k reads only the top k positions
+        idx, sorted_key = _sorted_order(lists, ties, k)
+    else:
+        idx, sorted_key = _sorted_order(lists, "stable")
+        if k is not None and k < idx.shape[1]:
+            # the top k positions and the rest of the tie group at position k, whose members
+            # share its expected relevance: the columns up to the end of the longest such group
             width = int((sorted_key <= sorted_key[:, k - 1 : k]).sum(axis=1).max())
-        idx, sorted_key = idx[:, :width], sorted_key[:, :width]
+            idx, sorted_key = idx[:, :width], sorted_key[:, :width]
     y = np.take_along_axis(lists.labels, idx, axis=1)
     return _ranked_view(func, lists, y, sorted_key, ties, gain)
 

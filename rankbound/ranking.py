@@ -93,35 +93,63 @@ def _exact_order(key: np.ndarray, labels: np.ndarray, ties: str) -> np.ndarray:
     return np.lexsort((secondary, key), axis=1)  # stable; sorts by the last key first
 
 
-def _sorted_order(lists: Lists, ties: str) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's item indices best first, under a realisable policy, and the sorted keys."""
-    key = _sort_key(lists)
-    nrow, n = key.shape
+def _codes(lists: Lists, ties: str, key: np.ndarray):
+    """The int64 codes of the items, their number of low (label and index) bits and the index
+    bits; None when the labels or the list length do not fit (then sort exactly)."""
+    n = key.shape[1]
     index_bits = max(1, (n - 1).bit_length())
     levels, label_bits = None, 0
     if ties != "stable":
         levels = _label_levels(lists.labels, ties)
         if levels is None:
-            idx = _exact_order(key, lists.labels, ties)
-            return idx, np.take_along_axis(key, idx, axis=1)
+            return None
         label_bits = max(1, int(levels.max()).bit_length())
     low = index_bits + label_bits
     if low > _MAX_LOW_BITS:
-        idx = _exact_order(key, lists.labels, ties)
-        return idx, np.take_along_axis(key, idx, axis=1)
+        return None
     code = _order_codes(key)
     code &= np.int64(-1) << low  # keep the high bits
     if levels is not None:
         code |= levels << index_bits
     code |= np.arange(n, dtype=np.int64)
-    code.sort(axis=1)
-    idx = code
-    idx &= np.int64((1 << index_bits) - 1)
+    return code, low, index_bits
+
+
+def _sorted_order(lists: Lists, ties: str, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's item indices best first, under a realisable policy, and the sorted keys.
+
+    With ``k`` (< n), only the first ``k`` positions: the ``k`` smallest codes are selected by
+    ``np.partition`` (linear time) and only they are sorted."""
+    key = _sort_key(lists)
+    n = key.shape[1]
+    coded = _codes(lists, ties, key)
+    if coded is None:
+        idx = _exact_order(key, lists.labels, ties)[:, :k]
+        return idx, np.take_along_axis(key, idx, axis=1)
+    code, low, index_bits = coded
+    partial = k is not None and k < n
+    if partial:
+        code.partition(k - 1, axis=1)  # in place: the k smallest codes first, unordered
+        top = np.sort(code[:, :k], axis=1)
+    else:
+        code.sort(axis=1)
+        top = code
+    idx = top & np.int64((1 << index_bits) - 1)
     sorted_key = np.take_along_axis(key, idx, axis=1)
+    # Exact unless two distinct scores share their high bits: then the keys along the codes'
+    # order decrease somewhere, or (partial) an item left out shares the high bits of the last
+    # one kept with a smaller key. Such rows are sorted again exactly.
     bad = (sorted_key[:, 1:] < sorted_key[:, :-1]).any(axis=1)
-    if bad.any():  # merged near-equal scores: redo those rows exactly
-        idx[bad] = _exact_order(key[bad], lists.labels[bad], ties)
-        sorted_key[bad] = np.take_along_axis(key[bad], idx[bad], axis=1)
+    if partial:
+        same = (code[:, k:] >> low) == (top[:, -1:] >> low)
+        rows, cols = np.nonzero(same)
+        if rows.size:
+            left_out = key[rows, code[rows, k + cols] & np.int64((1 << index_bits) - 1)]
+            bad[rows[left_out < sorted_key[rows, -1]]] = True
+    if bad.any():
+        exact = _exact_order(key[bad], lists.labels[bad], ties)[:, : idx.shape[1]]
+        idx[bad] = exact
+        sorted_key[bad] = np.take_along_axis(key[bad], exact, axis=1)
     return idx, sorted_key
 
 

@@ -416,3 +416,39 @@ def test_blocks_of_rows_change_nothing(monkeypatch, ties):
             np.testing.assert_allclose(got, expected, rtol=1e-15, atol=0)
         else:
             np.testing.assert_array_equal(got, expected)
+
+
+def test_fast_order_equals_numpys_stable_sorts():
+    # rankbound.ranking sorts int64 codes holding the high bits of each score (and a partial
+    # selection for a cutoff k), with a check that sends rows with merged near-equal scores to
+    # numpy's stable argsort / lexsort. Here: scores at the ends of float64 and scores a few ulps
+    # apart (which merge), for every realisable policy, full orders and prefixes.
+    from rankbound._validation import check_lists
+    from rankbound.ranking import _exact_order, _sort_key, _sorted_order
+
+    rng = np.random.default_rng(1)
+    base = 1.0 + rng.integers(0, 3, (12, 40)) * 1e-15
+    kinds = [
+        lambda b, n: rng.integers(0, 5, (b, n)).astype(float),
+        lambda b, n: rng.normal(size=(b, n)),
+        lambda b, n: 1.0 + rng.integers(-3, 4, (b, n)) * 2.0**-52,
+        lambda b, n: rng.choice([0.0, -0.0, 5e-324, -5e-324, 1e308, -1e308, 2.2e-308], (b, n)),
+        lambda b, n: rng.normal(size=(b, n)) * 10.0 ** rng.integers(-300, 300),
+        lambda b, n: base[:b, :n] + rng.integers(0, 2, (b, n)) * 2.0**-52,
+    ]
+    for trial in range(240):
+        b, n = int(rng.integers(1, 12)), int(rng.integers(1, 40))
+        s = kinds[trial % len(kinds)](b, n)
+        y = rng.integers(0, 4, (b, n)).astype(float) if trial % 2 else rng.random((b, n)) * 3
+        mask = rng.random((b, n)) < 0.9
+        mask[:, 0] = True
+        lists = check_lists("t", y, s, mask if trial % 3 == 0 else None)
+        key = _sort_key(lists)
+        for ties in ("stable", "pessimistic", "optimistic"):
+            exact = _exact_order(key, lists.labels, ties)
+            for k in (None, 1, 2, 5, n - 1, n + 2):
+                if k is not None and k < 1:
+                    continue
+                idx, sorted_key = _sorted_order(lists, ties, k)
+                np.testing.assert_array_equal(idx, exact[:, :k])
+                np.testing.assert_array_equal(sorted_key, np.take_along_axis(key, idx, axis=1))
