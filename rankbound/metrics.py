@@ -281,18 +281,27 @@ def precision_at_k(labels, scores, *, k=None, ties="stable", mask=None, no_relev
     >>> precision_at_k([1], [0.0], k=5)  # divides by k, not by the list length
     0.2
     """
-    func = "precision_at_k"
+    return _binary_metric("precision_at_k", _precision_values, labels, scores, k, ties, mask,
+                          no_relevant)
+
+
+def _binary_metric(func, values_of, labels, scores, k, ties, mask, no_relevant):
+    """The body shared by P@k, R@k and AP: validate, sort each block of rows once, compute
+    ``values_of(sorted, k)``, apply the no-relevant-item convention."""
     k = check_k(func, k)
     check_option(func, "no_relevant", no_relevant, _NO_RELEVANT)
     lists = _validated(func, labels, scores, mask, ties)
 
     def compute(block):
         srt = _sort_lists(func, block, ties, "linear", k)
-        hits = _head(srt.rel, k).sum(axis=1)
-        return hits / (srt.n if k is None else float(k)), srt.m > 0
+        return values_of(srt, k), srt.m > 0
 
     values, defined = _blockwise(lists, compute)
     return _finish(func, values, defined, lists, no_relevant)
+
+
+def _precision_values(srt: _Sorted, k: int | None) -> np.ndarray:
+    return _head(srt.rel, k).sum(axis=1) / (srt.n if k is None else float(k))
 
 
 def recall_at_k(labels, scores, *, k=None, ties="stable", mask=None, no_relevant="zero"):
@@ -305,17 +314,7 @@ def recall_at_k(labels, scores, *, k=None, ties="stable", mask=None, no_relevant
     >>> recall_at_k([1, 0, 1], [3.0, 2.0, 1.0], k=2)
     0.5
     """
-    func = "recall_at_k"
-    k = check_k(func, k)
-    check_option(func, "no_relevant", no_relevant, _NO_RELEVANT)
-    lists = _validated(func, labels, scores, mask, ties)
-
-    def compute(block):
-        srt = _sort_lists(func, block, ties, "linear", k)
-        return _recall_values(srt, k), srt.m > 0
-
-    values, defined = _blockwise(lists, compute)
-    return _finish(func, values, defined, lists, no_relevant)
+    return _binary_metric("recall_at_k", _recall_values, labels, scores, k, ties, mask, no_relevant)
 
 
 def _recall_values(srt: _Sorted, k: int | None) -> np.ndarray:
@@ -338,17 +337,8 @@ def average_precision(labels, scores, *, k=None, ties="stable", mask=None, no_re
     >>> average_precision([1, 0, 1], [3.0, 2.0, 1.0])  # (1/1 + 2/3) / 2
     0.8333333333333333
     """
-    func = "average_precision"
-    k = check_k(func, k)
-    check_option(func, "no_relevant", no_relevant, _NO_RELEVANT)
-    lists = _validated(func, labels, scores, mask, ties)
-
-    def compute(block):
-        srt = _sort_lists(func, block, ties, "linear", k)
-        return _ap_values(srt, k), srt.m > 0
-
-    values, defined = _blockwise(lists, compute)
-    return _finish(func, values, defined, lists, no_relevant)
+    return _binary_metric("average_precision", _ap_values, labels, scores, k, ties, mask,
+                          no_relevant)
 
 
 def _ap_values(srt: _Sorted, k: int | None) -> np.ndarray:

@@ -257,9 +257,8 @@ def ranks(labels, scores, *, ties="stable", mask=None) -> np.ndarray:
     lists = check_lists(func, labels, scores, mask)
     nrow, n = lists.scores.shape
     if ties == "average":
-        key = _sort_key(lists)
-        idx = np.argsort(key, axis=1, kind="stable")
-        start, size = _tie_groups(np.take_along_axis(key, idx, axis=1))
+        idx, sorted_key = _sorted_order(lists, "stable")
+        start, size = _tie_groups(sorted_key)
         pos_sorted = start + (size + 1) / 2.0
     else:
         idx = _order_2d(lists, ties)
@@ -295,9 +294,9 @@ def tied_ranks(scores, *, method="max", mask=None) -> np.ndarray:
     one = s.ndim == 1
     s2 = np.atleast_2d(s)
     m2 = np.ones(s2.shape, bool) if mask is None else _check_mask(func, mask, s.shape)
-    key = np.where(m2, -s2, np.inf)
-    idx = np.argsort(key, axis=1, kind="stable")
-    start, size = _tie_groups(np.take_along_axis(key, idx, axis=1))
+    lists = Lists(labels=np.zeros(s2.shape), scores=s2, mask=m2, one_list=one, masked=mask is not None)
+    idx, sorted_key = _sorted_order(lists, "stable")
+    start, size = _tie_groups(sorted_key)
     out = np.empty(s2.shape)
     np.put_along_axis(out, idx, (start + size if method == "max" else start + 1).astype(float), axis=1)
     out[~m2] = np.nan
